@@ -85,7 +85,8 @@ def tiny_audio_config(model_type: str = "wavlm") -> PretrainedConfig:
         return WhisperConfig(
             d_model=TINY_HIDDEN, encoder_layers=2, encoder_attention_heads=2, encoder_ffn_dim=64,
             decoder_layers=1, decoder_attention_heads=2, decoder_ffn_dim=64, num_mel_bins=16,
-            max_source_positions=150, vocab_size=64,
+            max_source_positions=150, vocab_size=64, pad_token_id=0, bos_token_id=1, eos_token_id=1,
+            decoder_start_token_id=1, begin_suppress_tokens=None, suppress_tokens=None,
         )
     common = dict(
         hidden_size=TINY_HIDDEN, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
