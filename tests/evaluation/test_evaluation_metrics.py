@@ -109,7 +109,9 @@ def test_bleu_empty_hypothesis_only_lengthens_the_references(metrics):
 def test_bleu_empty_reference_makes_hypothesis_ngrams_unmatched(metrics):
     # "a b" against "": 2 more unmatched 1-grams, 1 more unmatched 2-gram; c = 7 > r = 6 so BP = 1
     # precisions 5/7, 3/5, 2/3, 1/2 -> product 1/7 -> BLEU = 100 * (1/7) ** 0.25 = 61.479
-    result = metrics["bleu"].compute(predictions=["the cat sat on mat", "a b"], references=["the cat sat on the mat", ""])
+    result = metrics["bleu"].compute(
+        predictions=["the cat sat on mat", "a b"], references=["the cat sat on the mat", ""]
+    )
     assert result["score"] == pytest.approx(100 * (1 / 7) ** 0.25)
     assert result["bp"] == 1.0
 
