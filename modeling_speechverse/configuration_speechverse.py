@@ -119,6 +119,9 @@ class SpeechVerseConfig(PretrainedConfig):
 
     def __post_init__(self, **kwargs):
         super().__post_init__(**kwargs)
+        for name in ("lora_rank", "lora_alpha", "max_audio_frames", "max_label_tokens"):
+            if not isinstance(getattr(self, name), int) or isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be an integer, got {getattr(self, name)!r}")
         if self.layer_weighting not in LAYER_WEIGHTINGS:
             raise ValueError(f"layer_weighting must be one of {LAYER_WEIGHTINGS}, got {self.layer_weighting!r}")
         if len(self.downsampler_kernel_sizes) != len(self.downsampler_strides):

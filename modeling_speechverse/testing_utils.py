@@ -80,7 +80,7 @@ def tiny_t5_tokenizer(vocab_size: int = 256) -> T5Tokenizer:
 
 
 def tiny_audio_config(model_type: str = "wavlm") -> PretrainedConfig:
-    """A 2-layer, 32-d audio encoder config of the given family (wavlm, wav2vec2, hubert, whisper)."""
+    """A 2-layer, 32-d audio encoder config of the given family (wavlm, wav2vec2, hubert, whisper), at 50 Hz."""
     if model_type == "whisper":
         return WhisperConfig(
             d_model=TINY_HIDDEN, encoder_layers=2, encoder_attention_heads=2, encoder_ffn_dim=64,
@@ -90,7 +90,7 @@ def tiny_audio_config(model_type: str = "wavlm") -> PretrainedConfig:
         )
     common = dict(
         hidden_size=TINY_HIDDEN, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
-        conv_dim=(16, 16), conv_kernel=(10, 4), conv_stride=(5, 4), conv_bias=True,
+        conv_dim=(16, 16, 16), conv_kernel=(10, 8, 8), conv_stride=(5, 8, 8), conv_bias=True,
         feat_extract_norm="layer", do_stable_layer_norm=True, num_conv_pos_embeddings=16,
         num_conv_pos_embedding_groups=2, mask_time_prob=0.0, layerdrop=0.0,
     )
@@ -125,3 +125,27 @@ def tiny_text_config(model_type: str = "t5", vocab_size: int = 256) -> Pretraine
     config_class = {"llama": LlamaConfig, "qwen2": Qwen2Config}[model_type]
     return config_class(hidden_size=TINY_HIDDEN, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
                         num_key_value_heads=2, max_position_embeddings=512, **causal)
+
+
+def save_tiny_backbones(directory, audio: str = "wavlm", text: str = "t5", seed: int = 0) -> tuple[str, str]:
+    """
+    Save a tiny random audio encoder (with its feature extractor) and a tiny random LLM (with its tokenizer) as two
+    local folders, stand-ins for Hub ids such as `microsoft/wavlm-large` and `google/flan-t5-xl`.
+
+    Returns the two folder paths.
+    """
+    from pathlib import Path
+
+    import torch
+    from transformers import AutoModel, AutoModelForCausalLM, AutoModelForSeq2SeqLM
+
+    torch.manual_seed(seed)
+    directory = Path(directory)
+    audio_dir, text_dir = directory / f"tiny-{audio}", directory / f"tiny-{text}"
+    AutoModel.from_config(tiny_audio_config(audio)).save_pretrained(audio_dir)
+    tiny_feature_extractor(audio).save_pretrained(audio_dir)
+    text_config = tiny_text_config(text)
+    model_class = AutoModelForSeq2SeqLM if text_config.is_encoder_decoder else AutoModelForCausalLM
+    model_class.from_config(text_config).save_pretrained(text_dir)
+    tiny_t5_tokenizer().save_pretrained(text_dir)
+    return str(audio_dir), str(text_dir)

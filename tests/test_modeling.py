@@ -172,3 +172,14 @@ def test_paper_scale_trainable_parameters_on_meta_device():
             model = SpeechVerseForConditionalGeneration(config)
         assert round(model.num_parameters(only_trainable=True) / 1e5) * 1e5 == count, preset
         assert model.config.audio_token_rate == 12.5
+
+
+def test_config_rejects_bad_fields():
+    with pytest.raises(ValueError, match="layer_weighting"):
+        SpeechVerseConfig(layer_weighting="mean")
+    with pytest.raises(ValueError, match="lora_rank must be an integer"):
+        SpeechVerseConfig(lora_rank="16")
+    with pytest.raises(ValueError, match="one entry per convolution block"):
+        SpeechVerseConfig(downsampler_kernel_sizes=[3, 3], downsampler_strides=[2])
+    with pytest.raises(ValueError, match="Unknown preset"):
+        SpeechVerseConfig.from_preset("multitask-xyz")
