@@ -193,3 +193,18 @@ def test_batch_mismatch_raises_clear_error(tokenizer):
 def test_bad_slot_names_raise(tokenizer):
     with pytest.raises(ValueError, match="slot names"):
         constrain_slot_labels(tokenizer, ["time", "a=b"])
+
+
+@pytest.mark.parametrize("backbone", ["tiny_t5", "tiny_causal"])
+def test_speechverse_generate_forwards_the_constraint(backbone, request):
+    """SpeechVerse.generate passes ``logits_processor`` to the LLM, which decodes from ``inputs_embeds``."""
+    model, processor = request.getfixturevalue(backbone)
+    clips = [torch.randn(16000, generator=torch.Generator().manual_seed(seed)).numpy() * 0.1 for seed in range(2)]
+    inputs = processor(text=["identify the intent of the speaker"] * 2, audio=clips, sampling_rate=16000)
+    label_sets = [LABELS[:3], ["yes", "no", "maybe"]]
+    output = model.generate(
+        **inputs, max_new_tokens=16, num_beams=3, num_return_sequences=3,
+        logits_processor=constrain_to_labels(processor.tokenizer, label_sets, num_beams=3),
+    )
+    texts = processor.batch_decode(output, skip_special_tokens=True)
+    assert set(texts[:3]) == set(label_sets[0]) and set(texts[3:]) == set(label_sets[1])
