@@ -10,7 +10,7 @@
   "settings": {...},                                      # free JSON object: decoding settings, seeds, ...
   "results": [                                            # one entry per measured number
     {
-      "task": "ASR",                 # one of TASKS: ASR ST IC SF KWE KWS ER ASC SC AC SNS DC
+      "task": "ASR",                 # one of TASKS: ASR ST IC SF KWE KWS ER ASC SC AC SNS DC INSTRUCT
       "dataset": "librispeech",      # corpus id, free text (ST language pairs go here: "europarl_st/en-de")
       "split": "test-clean",         # split name, free text
       "metric": "wer",               # one of METRIC_NAMES: wer bleu accuracy slu_f1 sd_f1 macro_f1 uar
@@ -45,7 +45,8 @@ The Markdown report has one table per paper table; which entries go where:
 - Table 9 (joint decoding): every (system, task, dataset, split, metric) with a joint-decoding entry, without (w/o)
   and with (w/) joint decoding side by side; seen prompts, seen labels, free decoding.
 
-Missing cells render as "–". Two entries landing in one cell raise a ValueError.
+Entries that fit none of these (e.g. INSTRUCT, constrained decoding on seen labels) are listed under "Other results",
+so nothing is dropped silently. Missing cells render as "–". Two entries landing in one cell raise a ValueError.
 """
 
 import json
@@ -72,6 +73,7 @@ TASKS: dict[str, str] = {
     "AC": "Accent Classification",
     "SNS": "Speech/Non-Speech Detection",
     "DC": "Domain Classification",
+    "INSTRUCT": "Spoken Instruction Following",
 }
 ASR_SLU_TASKS = ("ASR", "IC", "SF", "ST", "KWE", "KWS")
 PARALINGUISTIC_TASKS = ("ER", "ASC", "SC", "AC", "SNS")
@@ -116,6 +118,7 @@ HF_TASK_TYPES: dict[str, str] = {
     "AC": "audio-classification",
     "SNS": "audio-classification",
     "DC": "audio-classification",
+    "INSTRUCT": "audio-text-to-text",
 }
 _SEEN_UNSEEN = ("seen", "unseen")
 _EMPTY_CELL = "–"
@@ -418,6 +421,22 @@ def _joint_table(tagged: list[_Tagged], digits: int) -> str:
     return _markdown_table(["System", "Task", "Dataset", "Metric", "w/o", "w/"], body)
 
 
+def _other_table(tagged: list[_Tagged], digits: int) -> str:
+    """Entries outside the paper's tables, one per line with their non-default settings spelled out."""
+    body = [
+        [
+            _system_label(model_name, entry),
+            entry.task,
+            f"{entry.dataset} ({entry.split})",
+            METRIC_LABELS[entry.metric],
+            ", ".join(text for _, text in _variant(entry, with_system=False)) or _EMPTY_CELL,
+            _format_value(entry, digits),
+        ]
+        for model_name, entry in tagged
+    ]
+    return _markdown_table(["System", "Task", "Dataset", "Metric", "Setting", "Result"], body)
+
+
 def _unparseable_notes(tagged: list[_Tagged]) -> list[str]:
     return [
         f"- {_system_label(model_name, entry)}, {entry.task} {entry.dataset} ({entry.split}) {entry.metric}: "
@@ -492,6 +511,10 @@ def render_markdown(results: Results | Sequence[Results], digits: int = 1) -> st
         "Values are on the paper's 0-100 scale (WER, accuracy, F1 and UAR in %, BLEU as sacrebleu reports it); "
         f"{_EMPTY_CELL} marks a missing result.",
     ]
+    shown = {item for _, chosen, _ in sections for item in chosen}
+    others = [item for item in tagged if item not in shown]
+    if others:
+        sections.append(("Other results", others, lambda: _other_table(others, digits)))
     for title, chosen, render in sections:
         lines += ["", f"## {title}", "", render() if chosen else "_No results._"]
         notes = _unparseable_notes(chosen)
@@ -509,10 +532,10 @@ def write_markdown(results: Results | Sequence[Results], path: str | Path, digit
 # Hugging Face model card
 
 
-def _variant(entry: ResultEntry) -> list[tuple[str, str]]:
+def _variant(entry: ResultEntry, with_system: bool = True) -> list[tuple[str, str]]:
     """(metric_config token, human description) for every non-default setting of an entry."""
     variant = []
-    if entry.system != "e2e":
+    if with_system and entry.system != "e2e":
         variant.append((f"system={entry.system}", SYSTEMS[entry.system]))
     if entry.prompts == "unseen":
         variant.append(("prompts=unseen", "unseen prompt"))

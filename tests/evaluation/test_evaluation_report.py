@@ -243,3 +243,21 @@ def test_model_index_leaves_out_baselines_unless_asked():
     assert entries[0]["metric_config"] == "system=cascade"
     with pytest.raises(ValueError, match=r"unknown system\(s\) \['pipeline'\]"):
         model_index_results(cascade, systems=("pipeline",))
+
+
+def test_entries_outside_the_paper_tables_are_listed_under_other_results():
+    data = copy.deepcopy(CASCADE)
+    data["results"] += [
+        entry(task="INSTRUCT", dataset="alpaca-tts", split="test", metric="bleu", value=12.0, system="e2e"),
+        entry(task="IC", dataset="slurp", split="test", metric="accuracy", value=91.0, constrained=True),
+    ]
+    markdown = render_markdown(Results.from_dict(data))
+    assert section(markdown, "Other results") == "\n".join(
+        [
+            "| System | Task | Dataset | Metric | Setting | Result |",
+            "|---|---|---|---|---|---|",
+            "| whisper-flan (E2E) | INSTRUCT | alpaca-tts (test) | BLEU↑ | – | 12.0 |",
+            "| whisper-flan (E2E) | IC | slurp (test) | ACC↑ | constrained decoding | 91.0 |",
+        ]
+    )
+    assert "Other results" not in render_markdown(Results.from_dict(SPEECHVERSE))
