@@ -69,7 +69,10 @@ class LabelFormat:
 
 
 class SlotFormat:
-    """Slot filling pairs ``[(slot, value), ...]`` rendered ``"slot = value; slot = value"`` (``"none"`` if empty)."""
+    """Slot filling pairs ``[(slot, value), ...]`` rendered ``"slot = value; slot = value"`` (``"none"`` if empty).
+
+    Slot names are lowercase identifiers (SLURP's ``place_name``): parsing lowercases them and joins words with ``_``.
+    """
 
     def render(self, value: Sequence[tuple[str, str]]) -> str:
         if isinstance(value, str):
