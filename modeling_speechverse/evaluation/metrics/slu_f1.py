@@ -29,9 +29,10 @@ type is right but whose value is mis-transcribed, instead of counting it as wron
 3. SLU-F1 adds up the word-level and the character-level TP, FP and FN and computes micro precision, recall and F1
    from the sums: F1 = 2 TP / (2 TP + FP + FN).
 
-Types and values are normalised with `normalize_text` first (the toolkit compares raw strings; SLURP's own
-annotations are already lower-case and unpunctuated). Precision is 0 when nothing was predicted, recall is 0 when
-nothing was to be found, and F1 is 0 when both are 0, as in the toolkit (a corpus with no slots at all scores 0).
+Types and values are normalised with `normalize_text` first; this is the one departure from the toolkit, which
+compares the strings as given, so a generated "New York." still matches the gold "new york". Precision is 0 when
+nothing was predicted, recall is 0 when nothing was to be found, and F1 is 0 when both are 0, as in the toolkit (a
+corpus with no slots at all scores 0).
 """
 
 _KWARGS_DESCRIPTION = """
