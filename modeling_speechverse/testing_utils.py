@@ -51,30 +51,27 @@ _TOKENIZER_CORPUS = [
 
 @lru_cache(maxsize=None)
 def _tiny_unigram_vocab(vocab_size: int) -> tuple[tuple[str, float], ...]:
-    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+    """Whole words of the corpus (most frequent first) and every printable character, with fixed scores.
 
-    tokenizer = Tokenizer(models.Unigram())
-    tokenizer.pre_tokenizer = pre_tokenizers.Metaspace()
-    trainer = trainers.UnigramTrainer(
-        vocab_size=vocab_size - 3,
-        special_tokens=[],
-        initial_alphabet=list(string.ascii_letters + string.digits + string.punctuation),
-        shrinking_factor=0.75,
-        unk_token=None,
-    )
-    tokenizer.train_from_iterator(_TOKENIZER_CORPUS * 4, trainer=trainer)
-    return tuple(_unigram_pieces(tokenizer))
+    Built by counting rather than by a trainer, whose tie-breaking differs between processes.
+    """
+    import math
+    from collections import Counter
 
-
-def _unigram_pieces(tokenizer) -> list[tuple[str, float]]:
-    import json
-
-    model = json.loads(tokenizer.to_str())["model"]
-    return [(piece, float(score)) for piece, score in model["vocab"]]
+    characters = string.ascii_letters + string.digits + string.punctuation
+    pieces: dict[str, float] = {"\u2581": -2.0}
+    for char in characters:
+        pieces.setdefault(char, -10.0)
+        pieces.setdefault("\u2581" + char, -11.0)
+    counts = Counter(word for line in _TOKENIZER_CORPUS for word in line.split())
+    budget = vocab_size - 3 - len(pieces)
+    for word, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))[: max(budget, 0)]:
+        pieces["\u2581" + word] = -1.0 - 1.0 / (1 + math.log(count))
+    return tuple(sorted(pieces.items(), key=lambda item: (-item[1], item[0])))
 
 
 def tiny_t5_tokenizer(vocab_size: int = 256) -> T5Tokenizer:
-    """A T5 tokenizer (pad=0, eos=1, unk=2, as T5) with a small unigram vocabulary trained in code."""
+    """A T5 tokenizer (pad=0, eos=1, unk=2, as T5) with a small fixed unigram vocabulary, identical everywhere."""
     vocab = [("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0)] + list(_tiny_unigram_vocab(vocab_size))
     return T5Tokenizer(vocab=vocab, extra_ids=0)
 
