@@ -17,30 +17,22 @@ CHECKPOINT_CONTENTS = ("adapters", "full")
 
 # Table 11 of the paper (plus Section 3.2 for Task-FT): architecture choices per model variant.
 # Optimiser settings of the same table live in the training recipes under `configuration/`.
+_MULTITASK_WLM: dict[str, Any] = {
+    "audio_backbone": "microsoft/wavlm-large",
+    "text_backbone": "google/flan-t5-xl",
+    "layer_weighting": "last",  # Section 3.2: the WavLM models use the last layer's output
+    "downsampler_kernel_sizes": [3, 3],
+    "downsampler_strides": [2, 2],
+    "lora_rank": 16,
+}
 PRESETS: dict[str, dict[str, Any]] = {
-    "task-ft": {
-        "audio_backbone": "microsoft/wavlm-large",
-        "text_backbone": "google/flan-t5-xl",
-        "layer_weighting": "last",
-        "downsampler_kernel_sizes": [3, 3],
-        "downsampler_strides": [2, 2],
-        "lora_rank": 8,
-    },
-    "multitask-wlm": {
-        "audio_backbone": "microsoft/wavlm-large",
-        "text_backbone": "google/flan-t5-xl",
-        "layer_weighting": "last",
-        "downsampler_kernel_sizes": [3, 3],
-        "downsampler_strides": [2, 2],
-        "lora_rank": 16,
-    },
+    "task-ft": {**_MULTITASK_WLM, "lora_rank": 8},  # Section 3.2: task-specific models use r = 8
+    "multitask-wlm": _MULTITASK_WLM,
     "multitask-brq": {
+        **_MULTITASK_WLM,
         "audio_backbone": "speechverse/best-rq-conformer",
-        "text_backbone": "google/flan-t5-xl",
         "layer_weighting": "all",
-        "downsampler_kernel_sizes": [3, 3],
-        "downsampler_strides": [2, 1],
-        "lora_rank": 16,
+        "downsampler_strides": [2, 1],  # Appendix A.2: the 25 Hz encoder needs only one stride-2 block
     },
 }
 
