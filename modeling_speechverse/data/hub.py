@@ -86,7 +86,7 @@ class HubDatasetSpec:
                 value = self.label_map.get(value.lower())
             elif self.lowercase:
                 value = value.lower()
-        return value or None
+        return None if value is None or value == "" else value  # an empty slot list is a valid SF target
 
 
 _SLURP_COLUMNS = dict(hub_id=None, transcript="sentence", example_id="slurp_id")

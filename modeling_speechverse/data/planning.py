@@ -39,6 +39,7 @@ from .sources import (
     AlpacaItem,
     SluUtterance,
     TranslationPair,
+    is_speakable,
     load_alpaca,
     load_goemotions,
     load_multi30k,
@@ -139,6 +140,10 @@ class Corpora:
         nlu_eval = load_nlu_eval(sources_dir, exclude=slurp_texts, skips=self.skips)
 
         slu_pool = nlu_eval + [utterance for utterance in slurp_devel if utterance.text not in test_texts]
+        # A few SLURP sentences are far too long for the audio length limit; they are dropped from every task.
+        slu_pool = [utterance for utterance in slu_pool if is_speakable(utterance.text)]
+        slurp_test = [utterance for utterance in slurp_test if is_speakable(utterance.text)]
+        test_texts = {utterance.text for utterance in slurp_test}
         self.slu: dict[str, list[SluUtterance]] = {"train": [], "validation": [], "test": slurp_test}
         for utterance in slu_pool:
             self.slu[train_or_validation("slu", utterance.text)].append(utterance)

@@ -24,6 +24,8 @@ MAX_ALPACA_OUTPUT_WORDS = 60
 _SLOT = re.compile(r"\[\s*([^\[\]:]+?)\s*:\s*([^\[\]]*?)\s*\]")
 # Inputs with markup or code read badly through TTS.
 _UNSPEAKABLE = re.compile(r"[{}<>|\\=_#`$^~\[\]@*]|https?:")
+# Alpaca's spellings of "this item has no input" ("<noinput>" is already unspeakable markup).
+_ALPACA_NO_INPUT = re.compile(r"^\s*(no\s*input|n/a|none)\W*$", re.IGNORECASE)
 GOEMOTIONS_GROUPS = {"1": "negative", "2": "neutral", "3": "positive"}  # 0 = ambiguous is not a sentiment label
 
 
@@ -170,6 +172,7 @@ def load_alpaca(sources_dir: Path) -> list[AlpacaItem]:
         AlpacaItem(normalize_space(item["instruction"]), normalize_space(item["input"]), item["output"].strip())
         for item in items
         if is_speakable(normalize_space(item["input"]))
+        and not _ALPACA_NO_INPUT.match(item["input"])
         and 0 < len(item["output"].split()) <= MAX_ALPACA_OUTPUT_WORDS
         and item["instruction"].strip()
     ]
