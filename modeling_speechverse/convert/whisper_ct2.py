@@ -71,7 +71,7 @@ def _variable(variables: dict[str, np.ndarray], name: str) -> np.ndarray:
 def _num_layers(variables: dict[str, np.ndarray], stack: str) -> int:
     pattern = re.compile(rf"^{stack}/layer_(\d+)/")
     indices = {int(m.group(1)) for name in variables if (m := pattern.match(name))}
-    if indices != set(range(len(indices))) or not indices:
+    if not indices or indices != set(range(len(indices))):
         raise ValueError(f"not a CTranslate2 Whisper model: {stack} layer indices {sorted(indices)}")
     return len(indices)
 
@@ -305,8 +305,10 @@ def _stamp() -> dict:
 
 
 def _is_current(folder: Path) -> bool:
-    stamp_path = folder / STAMP_FILE
-    return stamp_path.is_file() and json.loads(stamp_path.read_text()) == _stamp()
+    try:
+        return json.loads((folder / STAMP_FILE).read_text()) == _stamp()
+    except (OSError, json.JSONDecodeError):
+        return False
 
 
 def save_converted(model: WhisperForConditionalGeneration, processor: WhisperProcessor, out: Path) -> None:
