@@ -30,7 +30,8 @@ from typing import Any
 import datasets
 from tqdm.auto import tqdm
 
-from .planning import SCALES, Corpora, Spec, plan_task, split_sizes
+from .corpora import Corpora
+from .planning import SCALES, Spec, plan_task, split_sizes
 from .render import render_rows
 from .schema import ALL_TASKS, COLUMNS, FEATURES, SPLITS
 from .skips import SkipReport
@@ -195,7 +196,7 @@ def build_corpus(
 
     Args:
         out_dir: Output folder for `DatasetDict.save_to_disk` (train / validation / test).
-        scale: `tiny` (a few hundred examples, seconds), `small` (~3.5k) or `default` (~35k, ~30 h of audio).
+        scale: `tiny` (348 examples, ~0.3 h of audio), `small` (3,720, ~3.4 h) or `default` (33,600, ~31 h).
         seed: Seed of every random choice (texts, voices, prosody, labels, noise).
         tasks: Subset of task codes to build (default: all, including the held-out test-only tasks).
         workers: Processes rendering shards in parallel (default: all cores).
@@ -203,6 +204,8 @@ def build_corpus(
         overwrite: Replace an existing output built with other arguments.
         progress: Show a tqdm progress bar.
     """
+    if workers is not None and workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
     config = BuildConfig(scale=scale, seed=seed, tasks=tuple(tasks) if tasks else ALL_TASKS)
     out, sources = Path(out_dir), Path(sources_dir)
     fingerprint = build_fingerprint(config, sources)

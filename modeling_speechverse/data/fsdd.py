@@ -20,8 +20,9 @@ from pathlib import Path
 import datasets
 import numpy as np
 
+from ..tasks import get_task
 from .audio import SAMPLING_RATE, BadAudioError, encode_flac, read_audio
-from .schema import COLUMNS, FEATURES, KWS_LABELS
+from .schema import COLUMNS, FEATURES
 from .skips import SkipReport
 from .sources import DEFAULT_SOURCES_DIR
 
@@ -29,6 +30,7 @@ DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "e
 FSDD_SAMPLING_RATE = 8_000
 TEST_INDICES = range(5)
 KWS_POSITIVE_FRACTION = 0.7
+KWS_LABELS = get_task("KWS").labels
 DEFAULT_FSDD_DIR = DEFAULT_SOURCES_DIR / "fsdd"
 _NAME = re.compile(r"^(\d)_([a-z]+)_(\d+)$")
 

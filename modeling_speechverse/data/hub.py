@@ -18,8 +18,9 @@ from typing import Any
 import datasets
 import soundfile as sf
 
+from ..tasks import FORMATS, get_task
 from .audio import MAX_SAMPLING_RATE, MIN_SAMPLING_RATE, SAMPLING_RATE
-from .schema import COLUMNS, FEATURES, render_target
+from .schema import COLUMNS, FEATURES
 from .skips import SkipReport
 from .sources import parse_slots
 
@@ -94,30 +95,73 @@ HUB_DATASETS: dict[str, HubDatasetSpec] = {
     spec.name: spec
     for spec in (
         HubDatasetSpec(
-            "librispeech", "openslr/librispeech_asr", "ASR", "text", config="clean", transcript="text",
-            example_id="id", voice="speaker_id", lowercase=True,
+            "librispeech",
+            "openslr/librispeech_asr",
+            "ASR",
+            "text",
+            config="clean",
+            transcript="text",
+            example_id="id",
+            voice="speaker_id",
+            lowercase=True,
         ),
         HubDatasetSpec(
-            "common_voice", "mozilla-foundation/common_voice_5_1", "ASR", "sentence", config="en",
-            transcript="sentence", example_id="path", voice="client_id", accent="accent",
+            "common_voice",
+            "mozilla-foundation/common_voice_5_1",
+            "ASR",
+            "sentence",
+            config="en",
+            transcript="sentence",
+            example_id="path",
+            voice="client_id",
+            accent="accent",
         ),
         HubDatasetSpec(
-            "common_voice_accent", "mozilla-foundation/common_voice_5_1", "AC", "accent", config="en",
-            transcript="sentence", example_id="path", voice="client_id", accent="accent",
-            label_map=COMMON_VOICE_ACCENTS, labels=tuple(COMMON_VOICE_ACCENTS.values()),
+            "common_voice_accent",
+            "mozilla-foundation/common_voice_5_1",
+            "AC",
+            "accent",
+            config="en",
+            transcript="sentence",
+            example_id="path",
+            voice="client_id",
+            accent="accent",
+            label_map=COMMON_VOICE_ACCENTS,
+            labels=tuple(COMMON_VOICE_ACCENTS.values()),
         ),
         HubDatasetSpec(
-            "voxpopuli", "facebook/voxpopuli", "ASR", "normalized_text", config="en", transcript="normalized_text",
-            example_id="audio_id", voice="speaker_id", accent="accent",
+            "voxpopuli",
+            "facebook/voxpopuli",
+            "ASR",
+            "normalized_text",
+            config="en",
+            transcript="normalized_text",
+            example_id="audio_id",
+            voice="speaker_id",
+            accent="accent",
         ),
         # CoVoST 2 needs the Common Voice 4 English audio downloaded by hand: pass `data_dir=`.
         HubDatasetSpec(
-            "covost2_en_de", "facebook/covost2", "ST", "translation", config="en_de", transcript="sentence",
-            example_id="id", voice="client_id", target_language="German",
+            "covost2_en_de",
+            "facebook/covost2",
+            "ST",
+            "translation",
+            config="en_de",
+            transcript="sentence",
+            example_id="id",
+            voice="client_id",
+            target_language="German",
         ),
         HubDatasetSpec(
-            "covost2_en_ca", "facebook/covost2", "ST", "translation", config="en_ca", transcript="sentence",
-            example_id="id", voice="client_id", target_language="Catalan",
+            "covost2_en_ca",
+            "facebook/covost2",
+            "ST",
+            "translation",
+            config="en_ca",
+            transcript="sentence",
+            example_id="id",
+            voice="client_id",
+            target_language="Catalan",
         ),
         # SLURP has no official Hub copy: point `path=` at a copy whose rows carry SLURP's own JSON fields
         # (sentence, sentence_annotation, scenario, action, slurp_id) next to an `audio` column.
@@ -141,7 +185,7 @@ def get_hub_spec(name_or_id: str, task: str | None = None) -> HubDatasetSpec:
     return matches[0]
 
 
-def _audio_problem(audio: Mapping[str, Any] | None) -> tuple[str, float] | tuple[None, float]:
+def _audio_problem(audio: Mapping[str, Any] | None) -> tuple[str | None, float]:
     """(reason, 0.0) for unusable audio, else (None, duration in seconds); reads only the file header."""
     if not audio or not (audio.get("bytes") or audio.get("path")):
         return "unreadable", 0.0
@@ -162,6 +206,13 @@ class _BatchMapper:
     def __init__(self, spec: HubDatasetSpec, check_audio: bool, skips: SkipReport) -> None:
         self.spec, self.check_audio, self.skips = spec, check_audio, skips
 
+    def _render(self, value: Any) -> str:
+        task = get_task(self.spec.task)
+        if self.spec.labels:
+            # The corpus brings its own label set (e.g. Common Voice accents), not the synthetic corpus' one.
+            return FORMATS[task.format].render(value)
+        return task.render_target(value)
+
     def _row(self, row: Row, index: int) -> dict[str, Any] | None:
         spec = self.spec
         self.skips.seen += 1
@@ -180,7 +231,7 @@ class _BatchMapper:
             "id": str(row[spec.example_id]) if spec.example_id else f"{spec.name}-{index:08d}",
             "audio": row[spec.audio],
             "task": spec.task,
-            "target": render_target(spec.task, value),
+            "target": self._render(value),
             "transcript": transcript.lower() if spec.lowercase else transcript,
             "instruction": "",
             "keyword": "",
@@ -218,11 +269,19 @@ def map_to_schema(
     skips = SkipReport()
     mapper = _BatchMapper(spec, check_audio, skips)
     dataset = dataset.cast_column(spec.audio, datasets.Audio(decode=False))
-    options: dict[str, Any] = {"batched": True, "with_indices": True, "remove_columns": columns}
-    if isinstance(dataset, datasets.Dataset):
-        # In-process and uncached, so that every row passes through `mapper` and is counted.
-        options["load_from_cache_file"] = False
-    mapped = dataset.map(mapper, features=_UNDECODED_FEATURES, **options)
+    if isinstance(dataset, datasets.IterableDataset):
+        # Typed via `cast` afterwards: a streamed `map(features=...)` would not decode the audio column.
+        mapped = dataset.map(mapper, batched=True, with_indices=True, remove_columns=columns)
+        return mapped.cast(FEATURES)
+    # In-process and uncached, so that every row passes through `mapper` and is counted.
+    mapped = dataset.map(
+        mapper,
+        batched=True,
+        with_indices=True,
+        remove_columns=columns,
+        features=_UNDECODED_FEATURES,
+        load_from_cache_file=False,
+    )
     skips.warn_if_any(spec.name)
     return mapped.cast_column("audio", datasets.Audio(sampling_rate=SAMPLING_RATE))
 
@@ -244,7 +303,7 @@ def load_hub_dataset(
         name_or_id: A `HUB_DATASETS` name (`"librispeech"`, `"common_voice_accent"`, ...) or a Hub id.
         split: Source split, e.g. `"test"` or `"train.100"`.
         task: Picks the spec when a Hub id serves several tasks (e.g. Common Voice: `"ASR"` or `"AC"`).
-        config: Hub configuration; defaults to the spec's (ignored defaults when `path` is given).
+        config: Hub configuration; defaults to the spec's unless `path` is given.
         path: Load from here instead of the spec's Hub id: a mirror id, a local folder, or a packaged builder
             such as `"parquet"` with `data_files=...`.
         streaming: Stream instead of downloading everything.

@@ -2,16 +2,9 @@
 
 Planning is cheap and pure (no audio): it returns JSON-able *specs* (every output column except `audio` and
 `duration`, plus a `render` recipe) that `render.py` turns into audio in worker processes. Each (task, split) has its
-own seeded random generator, so a task's examples do not depend on which other tasks are built.
-
-Splits. Texts are assigned to a split by a stable hash of the text (5% validation), or by the corpus' own test split
-(Multi30k test_2016_flickr, GoEmotions test, SLURP test), so no sentence is shared between train/validation and test.
-Test examples are spoken only by the voices reserved in `voices.TEST_VARIANTS`.
-
-Seen / unseen labels (paper Section 4.2, Appendix A.3). The IC/SF training pool is NLU-Evaluation-Data (minus every
-sentence that also occurs in SLURP devel/test) plus SLURP devel; its 10 most frequent intents and 4 most frequent
-slot types are "seen". IC/SF use only seen labels; SLURP test sentences with unseen intents (IC-UNSEEN) or only
-unseen slot types (SF-UNSEEN), and SLURP scenarios as domains (DC), are test-only held-out tasks.
+own seeded random generator, so a task's examples do not depend on which other tasks are built. Texts come from
+`corpora.Corpora` (split assignment, seen / unseen labels); test examples are spoken only by the voices reserved in
+`voices.TEST_VARIANTS`.
 
 Emotion (ER) is synthetic: espeak-ng has no emotional voices, so the four emotions are rendered as prosody
 (`EMOTION_PROSODY`: SSML pitch, pitch range, rate and volume) on emotionally neutral Multi30k image captions chosen
@@ -21,40 +14,21 @@ model of real emotional speech.
 
 from __future__ import annotations
 
-import hashlib
-import re
 import zlib
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yake
 
+from ..tasks import HELD_OUT_TASKS, get_task
+from .corpora import VALIDATION_FRACTION, WORD, Corpora, content_words
 from .nonspeech import NONSPEECH_KINDS
-from .schema import EMOTIONS, HELD_OUT_TASKS, KWS_LABELS, SENTIMENTS, SNS_LABELS, SPEAKER_COUNTS, render_target
-from .skips import SkipReport
-from .sources import (
-    AlpacaItem,
-    SluUtterance,
-    TranslationPair,
-    is_speakable,
-    load_alpaca,
-    load_goemotions,
-    load_multi30k,
-    load_nlu_eval,
-    load_slurp,
-    load_slurp_lm,
-)
 from .voices import ACCENTS, accent_of, variant_of, voices_for_split
 
 Spec = dict[str, Any]
 
-VALIDATION_FRACTION = 0.05
-ALPACA_TEST_FRACTION = 0.10
-NUM_SEEN_INTENTS = 10
-NUM_SEEN_SLOTS = 4
 KWS_POSITIVE_FRACTION = 0.7
 SF_EMPTY_SHARE = 0.2  # share of SF examples with no slot ("none" target)
 KWE_MAX_KEYWORDS = 3
@@ -79,7 +53,12 @@ SNS_NOISY_SPEECH_PROBABILITY = 0.5
 SNS_SNR_RANGE = (5.0, 25.0)
 NONSPEECH_DURATION_RANGE = (1.0, 5.0)
 
-_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
+EMOTIONS = get_task("ER").labels
+SENTIMENTS = get_task("ASC").labels
+SPEAKER_COUNTS = get_task("SC").labels
+SNS_LABELS = get_task("SNS").labels
+KWS_LABELS = get_task("KWS").labels
+_KEYWORD_EXTRACTOR = yake.KeywordExtractor(lan="en", n=2, top=2 * KWE_MAX_KEYWORDS)
 
 
 @dataclass(frozen=True)
@@ -105,104 +84,6 @@ def split_sizes(task: str, scale: Scale) -> dict[str, int]:
     pool = scale.train_pool * weight
     validation = max(2, round(pool * VALIDATION_FRACTION))
     return {"train": pool - validation, "validation": validation, "test": scale.test * weight}
-
-
-def hash_fraction(namespace: str, text: str) -> float:
-    """A stable pseudo-random number in [0, 1) for a text (same on every machine and Python run)."""
-    digest = hashlib.sha256(f"{namespace}\0{text}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64
-
-
-def train_or_validation(namespace: str, text: str) -> str:
-    return "validation" if hash_fraction(namespace, text) < VALIDATION_FRACTION else "train"
-
-
-def content_words(text: str, stopwords: frozenset[str]) -> list[str]:
-    """Lower-cased words of at least 3 letters that are not stopwords, in order, without repeats."""
-    words = _WORD.findall(text.lower())
-    return list(dict.fromkeys(word for word in words if len(word) >= 3 and word not in stopwords))
-
-
-def _top_labels(counts: Counter[str], k: int) -> tuple[str, ...]:
-    # Ties broken by name so the choice never depends on file order.
-    return tuple(sorted(label for label, _ in sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:k]))
-
-
-class Corpora:
-    """All source texts, split into train / validation / test, with the seen / unseen label sets."""
-
-    def __init__(self, sources_dir: Path) -> None:
-        self.skips = SkipReport()
-        slurp_devel = load_slurp(sources_dir, "devel", self.skips)
-        slurp_test = load_slurp(sources_dir, "test", self.skips)
-        test_texts = {utterance.text for utterance in slurp_test}
-        slurp_texts = test_texts | {utterance.text for utterance in slurp_devel}
-        nlu_eval = load_nlu_eval(sources_dir, exclude=slurp_texts, skips=self.skips)
-
-        slu_pool = nlu_eval + [utterance for utterance in slurp_devel if utterance.text not in test_texts]
-        # A few SLURP sentences are far too long for the audio length limit; they are dropped from every task.
-        slu_pool = [utterance for utterance in slu_pool if is_speakable(utterance.text)]
-        slurp_test = [utterance for utterance in slurp_test if is_speakable(utterance.text)]
-        test_texts = {utterance.text for utterance in slurp_test}
-        self.slu: dict[str, list[SluUtterance]] = {"train": [], "validation": [], "test": slurp_test}
-        for utterance in slu_pool:
-            self.slu[train_or_validation("slu", utterance.text)].append(utterance)
-        self.seen_intents = _top_labels(Counter(u.intent for u in slu_pool), NUM_SEEN_INTENTS)
-        self.seen_slots = _top_labels(Counter(slot for u in slu_pool for slot, _ in u.slots), NUM_SEEN_SLOTS)
-        self.unseen_intents = tuple(sorted({u.intent for u in slurp_test} - set(self.seen_intents)))
-        self.scenarios = tuple(sorted({u.scenario for u in slurp_test}))
-        # SF-UNSEEN uses SLURP test sentences whose slots are all unseen; these are their slot types.
-        seen_slots = set(self.seen_slots)
-        self.unseen_slots = tuple(
-            sorted({s for u in slurp_test if u.slots and not {t for t, _ in u.slots} & seen_slots for s, _ in u.slots})
-        )
-
-        # Short voice-assistant commands: SLURP train sentences; for test, the SLURP test sentences.
-        self.commands: dict[str, list[str]] = {"train": [], "validation": [], "test": sorted(test_texts)}
-        for text in load_slurp_lm(sources_dir, exclude=slurp_texts):
-            self.commands[train_or_validation("commands", text)].append(text)
-
-        self.captions: dict[str, list[TranslationPair]] = {"train": [], "validation": []}
-        for pair in load_multi30k(sources_dir, "train"):
-            self.captions[train_or_validation("multi30k", pair.en)].append(pair)
-        self.captions["test"] = load_multi30k(sources_dir, "test_2016_flickr")
-
-        self.sentiment: dict[str, list[tuple[str, str]]] = {"train": [], "validation": []}
-        for text, label in load_goemotions(sources_dir, "train", self.skips):
-            self.sentiment[train_or_validation("goemotions", text)].append((text, label))
-        self.sentiment["test"] = load_goemotions(sources_dir, "test", self.skips)
-
-        self.alpaca: dict[str, list[AlpacaItem]] = {"train": [], "validation": [], "test": []}
-        for item in load_alpaca(sources_dir):
-            fraction = hash_fraction("alpaca", item.instruction + "\0" + item.input)
-            split = "test" if fraction >= 1 - ALPACA_TEST_FRACTION else train_or_validation("alpaca", item.input)
-            self.alpaca[split].append(item)
-
-        import yake  # imported lazily: only planning needs it, not the render workers
-
-        self.stopwords = frozenset(yake.KeywordExtractor(lan="en").stopword_set)
-        self.keyword_extractor = yake.KeywordExtractor(lan="en", n=2, top=2 * KWE_MAX_KEYWORDS)
-        self.vocabulary = {
-            split: sorted(
-                {
-                    word
-                    for text in self.commands[split] + [pair.en for pair in self.captions[split]]
-                    for word in content_words(text, self.stopwords)
-                }
-            )
-            for split in ("train", "validation", "test")
-        }
-
-    def keywords(self, text: str) -> list[str]:
-        """YAKE keyphrases of a transcript, best first, lower-cased, without phrases sharing a word with a better one."""
-        keywords: list[str] = []
-        used: set[str] = set()
-        for phrase, _ in self.keyword_extractor.extract_keywords(text):
-            words = phrase.lower().split()
-            if words and "," not in phrase and not used & set(words):
-                keywords.append(" ".join(words))
-                used.update(words)
-        return keywords
 
 
 class _Planner:
@@ -256,7 +137,7 @@ class _Planner:
         spec = {
             "id": f"{self.split}-{self.task.lower()}-{index:06d}",
             "task": self.task,
-            "target": render_target(self.task, target),
+            "target": get_task(self.task).render_target(target),
             "transcript": " ".join(segment["text"] for segment in segments),
             "instruction": "",
             "keyword": "",
@@ -270,6 +151,18 @@ class _Planner:
         }
         spec.update(fields)
         return spec
+
+
+def extract_keywords(text: str) -> list[str]:
+    """YAKE keyphrases of a transcript, best first, lower-cased, without phrases sharing a word with a better one."""
+    keywords: list[str] = []
+    used: set[str] = set()
+    for phrase, _ in _KEYWORD_EXTRACTOR.extract_keywords(text):
+        words = phrase.lower().split()
+        if words and "," not in phrase and not used & set(words):
+            keywords.append(" ".join(words))
+            used.update(words)
+    return keywords
 
 
 def _speech_pools(corpora: Corpora, split: str) -> list[tuple[str, list[str]]]:
@@ -307,7 +200,8 @@ def _plan_sf(p: _Planner, n: int, slot_types: Sequence[str], empty_share: float)
     chosen = [u for _, u in zip(range(n - num_empty), p.cycle(with_slots))]
     chosen += [u for _, u in zip(range(num_empty), p.cycle(without))]
     chosen = [chosen[i] for i in p.rng.permutation(len(chosen))]
-    return [p.spec(i, list(u.slots), u.source, [p.segment(u.text)], labels=list(slot_types)) for i, u in enumerate(chosen)]
+    labels = list(slot_types)
+    return [p.spec(i, list(u.slots), u.source, [p.segment(u.text)], labels=labels) for i, u in enumerate(chosen)]
 
 
 def _plan_dc(p: _Planner, n: int) -> list[Spec]:
@@ -323,7 +217,7 @@ def _plan_kwe(p: _Planner, n: int) -> list[Spec]:
     for pair in p.cycle(p.corpora.captions[p.split]):
         if len(specs) == n:
             break
-        keywords = p.corpora.keywords(pair.en)
+        keywords = extract_keywords(pair.en)
         if keywords:
             specs.append(p.spec(len(specs), keywords[:KWE_MAX_KEYWORDS], "multi30k", [p.segment(pair.en)]))
     return specs
@@ -338,14 +232,14 @@ def _plan_kws(p: _Planner, n: int) -> list[Spec]:
     for source, text in p.mixed(_speech_pools(p.corpora, p.split)):
         if len(specs) == n:
             break
-        words = content_words(text, p.corpora.stopwords)
+        words = content_words(text)
         if not words:
             continue
         answer = answers[len(specs)]
         if answer == "yes":
             keyword = str(p.rng.choice(words))
         else:
-            spoken = set(_WORD.findall(text.lower()))
+            spoken = set(WORD.findall(text.lower()))
             keyword = str(p.rng.choice(vocabulary))
             while keyword in spoken:
                 keyword = str(p.rng.choice(vocabulary))
@@ -369,15 +263,15 @@ def _plan_er(p: _Planner, n: int) -> list[Spec]:
     captions = p.cycle(p.corpora.captions[p.split])
     specs = []
     for i, emotion in enumerate(emotions):
-        segment = p.segment(
-            next(captions).en, speed_range=ER_SPEED_RANGE, pitch_range=ER_PITCH_RANGE, prosody=_emotion_prosody(p, emotion)
-        )
+        prosody = _emotion_prosody(p, emotion)
+        segment = p.segment(next(captions).en, speed_range=ER_SPEED_RANGE, pitch_range=ER_PITCH_RANGE, prosody=prosody)
         specs.append(p.spec(i, emotion, "multi30k", [segment], labels=list(EMOTIONS)))
     return specs
 
 
 def _plan_asc(p: _Planner, n: int) -> list[Spec]:
-    by_label = {label: [text for text, l in p.corpora.sentiment[p.split] if l == label] for label in SENTIMENTS}
+    pool = p.corpora.sentiment[p.split]
+    by_label = {label: [text for text, sentiment in pool if sentiment == label] for label in SENTIMENTS}
     streams = {label: p.cycle(texts) for label, texts in by_label.items()}
     return [
         p.spec(i, label, "goemotions", [p.segment(next(streams[label]))], labels=list(SENTIMENTS))

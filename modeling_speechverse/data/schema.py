@@ -1,11 +1,14 @@
-"""The column schema shared by every corpus (synthetic, FSDD, Hub datasets) and the target-text conventions."""
+"""The column schema shared by every corpus (synthetic, FSDD, Hub datasets).
+
+Task codes, label sets and target renderings come from the task registry (`modeling_speechverse.tasks`):
+targets are always written with `get_task(code).render_target(value)`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import datasets
 
+from ..tasks import HELD_OUT_TASKS, TRAINING_TASKS
 from .audio import SAMPLING_RATE
 
 FEATURES = datasets.Features(
@@ -27,28 +30,5 @@ FEATURES = datasets.Features(
     }
 )
 COLUMNS = tuple(FEATURES)
-TRAINING_TASKS = ("ASR", "ST", "IC", "SF", "KWE", "KWS", "ER", "ASC", "SC", "AC", "SNS", "INSTRUCT")
-HELD_OUT_TASKS = ("DC", "IC-UNSEEN", "SF-UNSEEN")
 ALL_TASKS = TRAINING_TASKS + HELD_OUT_TASKS
 SPLITS = ("train", "validation", "test")
-
-EMOTIONS = ("neutral", "happy", "sad", "angry")
-SENTIMENTS = ("positive", "negative", "neutral")
-SPEAKER_COUNTS = ("one", "two")
-SNS_LABELS = ("speech", "non-speech")
-KWS_LABELS = ("yes", "no")
-
-
-def render_target(task: str, value: str | Sequence[str] | Sequence[tuple[str, str]]) -> str:
-    """The target text for a task value.
-
-    SF / SF-UNSEEN take `[(slot, value), ...]` -> `"slot = value; slot = value"` (`"none"` if empty); KWE takes
-    `[kw, ...]` -> `"kw1, kw2"`; every other task takes its text or label unchanged.
-    """
-    if task in ("SF", "SF-UNSEEN"):
-        return "; ".join(f"{slot} = {slot_value}" for slot, slot_value in value) or "none"
-    if task == "KWE":
-        return ", ".join(value) or "none"
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{task}: target must be a non-empty string, got {value!r}")
-    return value.strip()

@@ -70,6 +70,11 @@ def parse_slots(annotation: str) -> tuple[tuple[str, str], ...]:
     return tuple((slot_type.strip(), value.strip()) for slot_type, value in _SLOT.findall(annotation))
 
 
+def _complete(slots: tuple[tuple[str, str], ...]) -> bool:
+    """False when an annotated slot has an empty value (a broken annotation, i.e. a missing label)."""
+    return all(slot_value for _, slot_value in slots)
+
+
 def _read_lines(path: Path) -> list[str]:
     with gzip.open(path, "rt", encoding="utf-8") as handle:
         return handle.read().splitlines()
@@ -83,7 +88,8 @@ def load_slurp(sources_dir: Path, split: str, skips: SkipReport) -> list[SluUtte
             continue
         row = json.loads(line)
         skips.seen += 1
-        if not (row.get("scenario") and row.get("action") and row.get("sentence")):
+        slots = parse_slots(row.get("sentence_annotation") or "")
+        if not (row.get("scenario") and row.get("action") and row.get("sentence")) or not _complete(slots):
             skips.skip("missing_label")
             continue
         utterances.append(
@@ -91,7 +97,7 @@ def load_slurp(sources_dir: Path, split: str, skips: SkipReport) -> list[SluUtte
                 text=normalize_space(row["sentence"]),
                 intent=f"{row['scenario']}_{row['action']}",
                 scenario=row["scenario"],
-                slots=parse_slots(row.get("sentence_annotation") or ""),
+                slots=slots,
                 source=f"slurp-{split}",
             )
         )
@@ -105,7 +111,8 @@ def load_nlu_eval(sources_dir: Path, exclude: set[str], skips: SkipReport) -> li
         for row in csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE):
             skips.seen += 1
             text = normalize_space(row["answer_from_anno"] or "").lower()
-            if not (row["scenario"] and row["intent"] and text and row["answer_annotation"]):
+            slots = parse_slots(row["answer_annotation"] or "")
+            if not (row["scenario"] and row["intent"] and text and row["answer_annotation"]) or not _complete(slots):
                 skips.skip("missing_label")
                 continue
             if text in exclude or text in seen_texts:
@@ -116,7 +123,7 @@ def load_nlu_eval(sources_dir: Path, exclude: set[str], skips: SkipReport) -> li
                     text=text,
                     intent=f"{row['scenario']}_{row['intent']}",
                     scenario=row["scenario"],
-                    slots=parse_slots(row["answer_annotation"]),
+                    slots=slots,
                     source="nlu-eval",
                 )
             )

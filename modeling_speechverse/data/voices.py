@@ -6,14 +6,10 @@ for train or validation, so the test split measures generalisation to unseen spe
 
 from __future__ import annotations
 
-ACCENTS: dict[str, str] = {
-    "en-us": "american",
-    "en-gb-x-rp": "british",
-    "en-gb-scotland": "scottish",
-    "en-029": "caribbean",
-    "en-gb-x-gbclan": "lancastrian",
-    "en-gb-x-gbcwmd": "west_midlands",
-}
+from ..tasks import get_task
+
+# espeak-ng English language -> accent label, as registered for the accent classification task.
+ACCENTS: dict[str, str] = dict(get_task("AC").label_map)
 VARIANTS = ("f1", "f2", "f3", "f4", "f5", "m1", "m2", "m3", "m4", "m5", "m6", "m7")
 TEST_VARIANTS = ("f5", "m7")
 

@@ -55,7 +55,7 @@ def test_every_task_in_every_split_it_belongs_to(tiny):
 
 
 def test_audio_is_16khz_flac_that_decodes(tiny):
-    for split, dataset in tiny.items():
+    for dataset in tiny.values():
         for row in _rows(dataset):
             info = sf.info(io.BytesIO(row["audio"]["bytes"]))
             assert (info.samplerate, info.channels, info.format) == (16000, 1, "FLAC"), row["id"]
@@ -65,7 +65,7 @@ def test_audio_is_16khz_flac_that_decodes(tiny):
 
 
 def test_targets_and_label_sets(tiny):
-    for split, dataset in tiny.items():
+    for dataset in tiny.values():
         for row in _rows(dataset):
             assert row["target"].strip(), row["id"]
             if row["labels"] and row["task"] not in ("SF", "SF-UNSEEN"):
@@ -82,7 +82,7 @@ def test_targets_and_label_sets(tiny):
 
 
 def test_task_specific_rows(tiny):
-    for split, dataset in tiny.items():
+    for dataset in tiny.values():
         for row in _rows(dataset, "KWS"):
             words = set(re.findall(r"[a-z]+(?:'[a-z]+)?", row["transcript"].lower()))
             assert (row["keyword"] in words) == (row["target"] == "yes"), row["id"]
@@ -160,3 +160,17 @@ def test_interrupted_build_resumes_and_is_deterministic(tmp_path, tiny, info, mo
         # The same examples inside the full build are byte-identical: tasks do not depend on each other.
         full = {row["id"]: row for row in _rows(tiny[split]) if row["task"] in SUBSET}
         assert {row["id"]: row for row in _rows(fresh[split])} == full
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"scale": "huge"}, "unknown scale"),
+        ({"tasks": ["ASR", "XYZ"]}, "unknown or no tasks"),
+        ({"workers": 0}, "workers"),
+    ],
+)
+def test_bad_arguments_are_clear_errors(tmp_path, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        build_corpus(tmp_path / "out", **{"scale": "tiny", **kwargs})
+    assert not (tmp_path / "out").exists()

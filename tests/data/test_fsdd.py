@@ -53,8 +53,11 @@ def test_bad_recordings_are_skipped_with_a_count(tmp_path):
     (recordings / "unlabelled_take.flac").write_bytes(encode_flac(tone, 8000))
     (recordings / "5_george_40.flac").write_bytes(b"training split: ignored, not counted")
 
-    with pytest.warns(UserWarning, match=r"fsdd: skipped 5 of 8 items \(empty=1, missing_label=1, "
-                      r"unreadable=2, wrong_sampling_rate=1\)"):
+    with pytest.warns(
+        UserWarning,
+        match=r"fsdd: skipped 5 of 8 items \(empty=1, missing_label=1, "
+        r"unreadable=2, wrong_sampling_rate=1\)",
+    ):
         corpus = build_fsdd(tmp_path)
     ids = sorted({row["id"].split("-", 2)[2] for row in _undecoded(corpus["test"])})
     assert ids == sorted(name.removesuffix(".flac") for name in good)

@@ -15,7 +15,8 @@ from modeling_speechverse.data.schema import FEATURES
 
 def _audio(seconds: float = 0.5, sampling_rate: int = 16000, name: str = "clip.flac") -> dict:
     time = np.arange(int(seconds * sampling_rate)) / sampling_rate
-    return {"bytes": encode_flac((0.2 * np.sin(2 * np.pi * 220 * time)).astype(np.float32), sampling_rate), "path": name}
+    waveform = (0.2 * np.sin(2 * np.pi * 220 * time)).astype(np.float32)
+    return {"bytes": encode_flac(waveform, sampling_rate), "path": name}
 
 
 def _fixture(columns: dict) -> datasets.Dataset:
@@ -38,11 +39,17 @@ def test_librispeech_from_local_parquet_with_bad_rows(tmp_path):
         "id": ["1-10-0000", "2-20-0000", "3-30-0000", "4-40-0000", "5-50-0000"],
     }
     _fixture(columns).to_parquet(str(tmp_path / "test.parquet"))
-    with pytest.warns(UserWarning, match=r"librispeech: skipped 3 of 5 items "
-                      r"\(missing_label=1, unreadable=1, wrong_sampling_rate=1\)"):
+    with pytest.warns(
+        UserWarning,
+        match=r"librispeech: skipped 3 of 5 items "
+        r"\(missing_label=1, unreadable=1, wrong_sampling_rate=1\)",
+    ):
         dataset = load_hub_dataset(
-            "openslr/librispeech_asr", "test", path="parquet",
-            data_files={"test": str(tmp_path / "test.parquet")}, cache_dir=str(tmp_path / "cache"),
+            "openslr/librispeech_asr",
+            "test",
+            path="parquet",
+            data_files={"test": str(tmp_path / "test.parquet")},
+            cache_dir=str(tmp_path / "cache"),
         )
     assert dataset.features == FEATURES
     assert dataset["id"] == ["1-10-0000", "4-40-0000"]
@@ -51,6 +58,22 @@ def test_librispeech_from_local_parquet_with_bad_rows(tmp_path):
     assert dataset["duration"] == pytest.approx([0.5, 0.5])
     decoded = dataset[1]["audio"].get_all_samples()
     assert decoded.sample_rate == 16000 and decoded.data.shape[-1] == pytest.approx(8000, abs=2)
+
+
+def test_streamed_dataset_is_mapped_lazily():
+    columns = {
+        "file": ["a.flac", "b.flac", "c.flac"],
+        "audio": [_audio(), {"bytes": b"garbage", "path": "b.flac"}, _audio(0.25)],
+        "text": ["FIRST", "SECOND", "THIRD"],
+        "speaker_id": [1, 2, 3],
+        "chapter_id": [1, 1, 1],
+        "id": ["a", "b", "c"],
+    }
+    stream = map_to_schema(_fixture(columns).to_iterable_dataset(), HUB_DATASETS["librispeech"])
+    assert isinstance(stream, datasets.IterableDataset)
+    rows = list(stream)
+    assert [(row["id"], row["target"], row["duration"]) for row in rows] == [("a", "first", 0.5), ("c", "third", 0.25)]
+    assert rows[1]["audio"].get_all_samples().sample_rate == 16000
 
 
 def test_common_voice_asr_and_accent_mapping():
@@ -76,26 +99,44 @@ def test_common_voice_asr_and_accent_mapping():
 
 
 def test_voxpopuli_and_covost2_mapping():
-    vox = _map("voxpopuli", {  # facebook/voxpopuli columns
-        "audio_id": ["20180101-0900-PLENARY-1_en"], "language": [0], "audio": [_audio()],
-        "raw_text": ["Thank you, Madam President."], "normalized_text": ["thank you madam president"],
-        "gender": ["female"], "speaker_id": ["96736"], "is_gold_transcript": [True], "accent": ["None"],
-    })
+    vox = _map(
+        "voxpopuli",
+        {  # facebook/voxpopuli columns
+            "audio_id": ["20180101-0900-PLENARY-1_en"],
+            "language": [0],
+            "audio": [_audio()],
+            "raw_text": ["Thank you, Madam President."],
+            "normalized_text": ["thank you madam president"],
+            "gender": ["female"],
+            "speaker_id": ["96736"],
+            "is_gold_transcript": [True],
+            "accent": ["None"],
+        },
+    )
     assert vox["target"] == ["thank you madam president"] and vox["id"] == ["20180101-0900-PLENARY-1_en"]
-    covost = _map("covost2_en_de", {  # facebook/covost2 columns
-        "client_id": ["c9"], "file": ["common_voice_en_1.mp3"], "audio": [_audio()],
-        "sentence": ["The cat sleeps."], "translation": ["Die Katze schläft."], "id": ["common_voice_en_1"],
-    })
+    covost = _map(
+        "covost2_en_de",
+        {  # facebook/covost2 columns
+            "client_id": ["c9"],
+            "file": ["common_voice_en_1.mp3"],
+            "audio": [_audio()],
+            "sentence": ["The cat sleeps."],
+            "translation": ["Die Katze schläft."],
+            "id": ["common_voice_en_1"],
+        },
+    )
     assert covost[0]["target"] == "Die Katze schläft." and covost[0]["transcript"] == "The cat sleeps."
     assert covost[0]["task"] == "ST" and covost[0]["target_language"] == "German"
 
 
 def test_slurp_intent_and_slots_from_its_own_fields():
     columns = {
-        "slurp_id": [1, 2], "audio": [_audio(), _audio()],
+        "slurp_id": [1, 2],
+        "audio": [_audio(), _audio()],
         "sentence": ["wake me up at nine am on friday", "how are you"],
         "sentence_annotation": ["wake me up at [time : nine am] on [date : friday]", "how are you"],
-        "scenario": ["alarm", "general"], "action": ["set", "quirky"],
+        "scenario": ["alarm", "general"],
+        "action": ["set", "quirky"],
     }
     assert _map("slurp_ic", columns)["target"] == ["alarm_set", "general_quirky"]
     assert _map("slurp_sf", columns)["target"] == ["time = nine am; date = friday", "none"]
