@@ -89,6 +89,7 @@ def _copy_fsdd(raw: Path, out: Path) -> None:
     metadata = ast.literal_eval(literal)
     speakers = {name: {"gender": meta["gender"], "accent": meta["accent"]} for name, meta in metadata.items()}
     (out / "fsdd" / "speakers.json").write_text(json.dumps(speakers, indent=2, sort_keys=True) + "\n")
+    shutil.copyfile(raw / "fsdd" / "README.source.md", out / "fsdd" / "README.source.md")  # holds the licence
 
 
 def prepare_sources(raw_dir: str | Path, out_dir: str | Path = DEFAULT_SOURCES_DIR) -> None:
