@@ -68,6 +68,7 @@ def test_targets_and_label_sets(tiny):
     for dataset in tiny.values():
         for row in _rows(dataset):
             assert row["target"].strip(), row["id"]
+            assert bool(row["labels"]) == (row["task"] not in ("ASR", "ST", "KWE", "INSTRUCT")), row["id"]
             if row["labels"] and row["task"] not in ("SF", "SF-UNSEEN"):
                 assert row["target"] in row["labels"], row["id"]
             assert row["seen"] == (row["task"] not in HELD_OUT_TASKS)
