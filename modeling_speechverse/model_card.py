@@ -104,6 +104,20 @@ def _settings_table(values: Mapping[str, Any], prefix: str = "") -> str:
     return "\n".join(["| Setting | Value |", "|---|---|", *rows])
 
 
+def _stages_table(stages: list[Mapping[str, Any]]) -> str:
+    """One row per curriculum stage, one column per field any stage sets (`-` where a stage leaves it unset)."""
+    columns = list(dict.fromkeys(key for stage in stages for key in stage))
+    rows = [f"| {index + 1} | " + " | ".join(_cell(stage[key]) if key in stage else "-" for key in columns) + " |"
+            for index, stage in enumerate(stages)]
+    return "\n".join(["| Stage | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|", *rows])
+
+
+def _curriculum_table(curriculum: Any) -> str:
+    if isinstance(curriculum, list) and curriculum and all(isinstance(stage, Mapping) for stage in curriculum):
+        return _stages_table(curriculum)
+    return _settings_table(curriculum, CURRICULUM_KEY)
+
+
 def _backbone_line(role: str, backbone_id: str | None, sub_config: Any) -> str:
     name = f"[`{backbone_id}`](https://huggingface.co/{backbone_id})" if is_hub_repo_id(backbone_id) else (
         f"`{backbone_id}` (a local folder when this card was written)" if backbone_id else "not recorded"
@@ -192,7 +206,7 @@ def _training_section(recipe: Recipe | None) -> str:
     parts = [paper, "", f"The settings below are the resolved training recipe, `{recipe.filename}` in this repo."]
     curriculum = recipe.values.get(CURRICULUM_KEY)
     parts += ["", "### Curriculum used", ""]
-    parts.append(_settings_table(curriculum, CURRICULUM_KEY) if curriculum else "The recipe has no `curriculum` field.")
+    parts.append(_curriculum_table(curriculum) if curriculum else "The recipe has no `curriculum` field.")
     others = {key: value for key, value in recipe.values.items() if key not in (CURRICULUM_KEY, DATA_KEY)}
     parts += ["", "### Hyperparameters", "", _settings_table(others) if others else "The recipe has no other fields."]
     return "\n".join(parts)

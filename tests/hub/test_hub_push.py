@@ -143,8 +143,10 @@ def test_card_body_has_recipe_curriculum_data_limitations_and_citation(published
     sections = re.findall(r"^## (.+)$", text, re.M)
     expected = ["Model details", "How to use", "Training", "Training data", "Evaluation", "Limitations", "Citation"]
     assert sections == expected
-    assert "| `curriculum.stage1.max_steps` | `1200` |" in text
-    assert "| `train.learning_rate` | `0.00031` |" in text
+    assert "| Stage | name | lora | tasks | max_steps | patience |" in text
+    assert '| 1 | `"align"` | `false` | `["ASR"]` | `1200` | - |' in text
+    assert '| 3 | `"multitask"` | `true` | - | - | `5` |' in text
+    assert "| `train.lr` | `0.00031` |" in text
     assert "| `data.task_weights.ASR` | `3` |" in text
     assert "synthetic" in text.split("## Limitations")[1]
     assert "@misc{das2024speechverse" in text and "eprint        = {2405.08295}" in text

@@ -12,14 +12,15 @@ from modeling_speechverse.testing_utils import save_tiny_backbones
 
 RECIPE_YAML = """\
 model:
-  preset: mini
+  audio_backbone: builtin:whisper-tiny.en
+  text_backbone: checkpoints/mini-t5
   lora_rank: 4
 curriculum:
-  stage1: {tasks: [ASR], lora: false, max_steps: 1200}
-  stage2a: {tasks: [ASR], lora: true, max_steps: 400}
-  stage2b: {tasks: all, lora: true, patience: 5}
+  - {name: align, lora: false, tasks: [ASR], max_steps: 1200}
+  - {name: lora-warmup, lora: true, tasks: [ASR], max_steps: 400}
+  - {name: multitask, lora: true, patience: 5}
 train:
-  learning_rate: 0.00031
+  lr: 0.00031
   warmup_steps: 250
   effective_batch_size: 64
 data:
