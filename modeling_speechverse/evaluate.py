@@ -97,7 +97,11 @@ def _setting(entry: ResultEntry) -> str:
     """A short tag of an entry's decoding setting, e.g. "[prompts=unseen:H2 cd]"."""
     prompts = entry.prompts + (f":{entry.prompt_id}" if entry.prompt_id else "")
     flags = [f"prompts={prompts}", f"labels={entry.labels}"]
-    flags += [name for name, on in (("desc", entry.label_descriptions), ("cd", entry.constrained), ("joint", entry.joint)) if on]
+    flags += [
+        name
+        for name, on in (("desc", entry.label_descriptions), ("cd", entry.constrained), ("joint", entry.joint))
+        if on
+    ]
     return "[" + " ".join(flags) + "]"
 
 

@@ -107,7 +107,10 @@ def cascade_outputs(
             outputs["cascade"] = cascade
     if "gt-llm" in wanted:
         outputs["gt-llm"] = generator.generate(
-            [text_only_input(example["transcript"], instruction) for example, instruction in zip(examples, instructions)],
+            [
+                text_only_input(example["transcript"], instruction)
+                for example, instruction in zip(examples, instructions)
+            ],
             ids=ids,
             progress=progress,
         )

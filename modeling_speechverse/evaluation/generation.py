@@ -42,7 +42,7 @@ class Throughput:
     audio_seconds: float = 0.0
     wall_seconds: float = 0.0
 
-    def add(self, other: "Throughput") -> None:
+    def add(self, other: Throughput) -> None:
         self.examples += other.examples
         self.audio_seconds += other.audio_seconds
         self.wall_seconds += other.wall_seconds

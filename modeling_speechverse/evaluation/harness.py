@@ -84,7 +84,8 @@ class EvalConfig:
 
     @property
     def prompt_id(self) -> str | None:
-        """"T<k>" / "H<k>" for template k (1-based) of the training / held-out bank; None for drawn prompts."""
+        """The id of the fixed template: T<k> / H<k> for template k (1-based) of the training / held-out bank;
+        None for drawn prompts."""
         return None if self.template is None else f"{'T' if self.prompts == 'seen' else 'H'}{self.template + 1}"
 
     @property
@@ -95,7 +96,11 @@ class EvalConfig:
     @property
     def name(self) -> str:
         parts = [self.prompts if self.template is None else f"{self.prompts}:{self.prompt_id}"]
-        parts += [flag for flag, on in (("cd", self.constrained), ("joint", self.joint), ("desc", self.label_descriptions)) if on]
+        parts += [
+            flag
+            for flag, on in (("cd", self.constrained), ("joint", self.joint), ("desc", self.label_descriptions))
+            if on
+        ]
         return "+".join(parts)
 
     def applies_to(self, code: str) -> bool:
@@ -181,7 +186,8 @@ def build_instruction(config: EvalConfig, code: str, example: Mapping[str, Any],
 
 
 def _prompt_setting(config: EvalConfig, code: str) -> str:
-    """"seen" only if every template the instruction can come from was trained on (never for zero-shot DC)."""
+    """The entry's `prompts`: seen only if every template the instruction can come from was trained on (so never for
+    the zero-shot DC)."""
     task = get_task(code)
     trained = config.prompts == "seen" and set(task.train_instructions) <= _TRAINED_TEMPLATES
     return "seen" if trained else "unseen"
@@ -303,9 +309,7 @@ def _entries(
     ]
 
 
-def _score_groups(
-    item: TaskData, outputs: Sequence[str | None], config: EvalConfig, system: str
-) -> list[ResultEntry]:
+def _score_groups(item: TaskData, outputs: Sequence[str | None], config: EvalConfig, system: str) -> list[ResultEntry]:
     entries = []
     for dataset, indices in item.subsets():
         scores = score_outputs(
@@ -595,6 +599,5 @@ def write_outputs(
     write_markdown(results, out / "report.md")
     if predictions is not None:
         with open(out / "predictions.jsonl", "w", encoding="utf-8") as handle:
-            for row in predictions:
-                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+            handle.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in predictions)
     return results

@@ -103,7 +103,9 @@ def split_features(
     targets = []
     for example, value in zip(examples, parse_references(code, examples)):
         if value not in classes:
-            raise ValueError(f"example {example['id']!r}: label {value!r} is not one of the {code} labels {task.labels}")
+            raise ValueError(
+                f"example {example['id']!r}: label {value!r} is not one of the {code} labels {task.labels}"
+            )
         targets.append(classes[value])
     features = Features([], [], [], [])
     for example, target, audio in zip(

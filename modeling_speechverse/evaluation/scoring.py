@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from ..tasks import get_task, parse_joint
@@ -39,7 +39,7 @@ def entry_task(code: str) -> str:
 
 
 def label_setting(code: str) -> str:
-    """"unseen" for the zero-shot tasks (DC, IC-UNSEEN, SF-UNSEEN; paper Table 7), else "seen"."""
+    """The entry's `labels`: unseen for the zero-shot tasks (DC, IC-UNSEEN, SF-UNSEEN; paper Table 7), else seen."""
     return "unseen" if get_task(code).held_out else "seen"
 
 
@@ -93,7 +93,7 @@ def parse_references(code: str, examples: Sequence[Mapping[str, Any]]) -> list[A
     return references
 
 
-@lru_cache(maxsize=None)
+@cache
 def _metric(name: str):
     return load_metric(name)
 
@@ -126,12 +126,13 @@ def score_outputs(
         One `Score` per metric of `task_metrics(code)`.
     """
     if len(outputs) != len(examples) or not examples:
-        raise ValueError(f"need one output per example and at least one example; got {len(outputs)} and {len(examples)}")
+        raise ValueError(
+            f"need one output per example and at least one example; got {len(outputs)} and {len(examples)}"
+        )
     task = get_task(code)
     references = parse_references(code, examples) if references is None else references
     parsed = [
-        parse_output(code, output, candidate_labels(code, example), joint)
-        for output, example in zip(outputs, examples)
+        parse_output(code, output, candidate_labels(code, example), joint) for output, example in zip(outputs, examples)
     ]
     n_unparseable = sum(value is None for value in parsed)
     predictions = [_metric_input(task.format, value) for value in parsed]

@@ -21,7 +21,7 @@ from modeling_speechverse.evaluation.harness import (
 )
 from modeling_speechverse.evaluation.report import ResultEntry, Results, render_markdown
 from modeling_speechverse.evaluation.scoring import entry_task, label_setting, parse_output, score_outputs
-from modeling_speechverse.tasks import HELD_OUT_TASKS, get_task, parse_joint
+from modeling_speechverse.tasks import HELD_OUT_TASKS, get_task
 
 
 INTENTS = ["play_radio", "weather_query", "calendar_set"]
@@ -138,7 +138,10 @@ def find(entries, **fields) -> list[ResultEntry]:
 def test_table_configs_cover_the_paper_tables():
     table_7 = table_configs(["7"])
     assert {(config.label_descriptions, config.constrained) for config in table_7} == {
-        (False, False), (False, True), (True, False), (True, True)
+        (False, False),
+        (False, True),
+        (True, False),
+        (True, True),
     }
     assert all(config.tasks == frozenset(HELD_OUT_TASKS) for config in table_7)
     table_5 = table_configs(["5"])
@@ -230,15 +233,30 @@ def test_st_is_scored_per_language_pair(corpus):
 
 def test_merging_replaces_entries_of_the_same_setting():
     def entry(value: float, **overrides) -> ResultEntry:
-        fields = dict(task="ER", dataset="d", split="test", metric="uar", value=value, n=4, n_unparseable=0,
-                      prompts="seen", constrained=False, joint=False, system="e2e")
+        fields = dict(
+            task="ER",
+            dataset="d",
+            split="test",
+            metric="uar",
+            value=value,
+            n=4,
+            n_unparseable=0,
+            prompts="seen",
+            constrained=False,
+            joint=False,
+            system="e2e",
+        )
         return ResultEntry(**{**fields, **overrides})
 
-    old = Results({"name": "m"}, {"d": {"split": "test"}}, {"seed": 0, "nested": {"a": 1}}, (entry(10.0), entry(5.0, task="SC")))
+    old = Results(
+        {"name": "m"}, {"d": {"split": "test"}}, {"seed": 0, "nested": {"a": 1}}, (entry(10.0), entry(5.0, task="SC"))
+    )
     new = Results({"name": "other"}, {}, {"nested": {"b": 2}}, (entry(20.0), entry(30.0, system="baseline-classifier")))
     merged = merge_results(old, new)
     assert sorted((entry.task, entry.system, entry.value) for entry in merged.results) == [
-        ("ER", "baseline-classifier", 30.0), ("ER", "e2e", 20.0), ("SC", "e2e", 5.0)
+        ("ER", "baseline-classifier", 30.0),
+        ("ER", "e2e", 20.0),
+        ("SC", "e2e", 5.0),
     ]
     assert merged.model == {"name": "m"} and merged.settings == {"seed": 0, "nested": {"a": 1, "b": 2}}
 
@@ -260,14 +278,25 @@ def test_the_report_has_every_paper_table(table_run):
 def test_every_task_and_setting_is_scored_on_all_its_examples(table_run):
     entries = table_run.entries
     for task in ("ASR", "IC", "SF", "KWS", "ER", "SC", "SNS"):
-        [entry] = find(entries, task=task, system="e2e", metric=get_task(task).metric, prompts="seen",
-                       constrained=False, joint=False, labels="seen")
+        [entry] = find(
+            entries,
+            task=task,
+            system="e2e",
+            metric=get_task(task).metric,
+            prompts="seen",
+            constrained=False,
+            joint=False,
+            labels="seen",
+        )
         assert entry.n == count(task)
     assert len(find(entries, task="SF", system="e2e", labels="seen")) == 2  # slu_f1 and sd_f1
     assert {entry.prompt_id for entry in find(entries, task="ASR", prompts="unseen")} == {"H1", "H2", "H3"}
     table_7 = find(entries, task="IC", labels="unseen")
     assert {(entry.label_descriptions, entry.constrained) for entry in table_7} == {
-        (False, False), (False, True), (True, False), (True, True)
+        (False, False),
+        (False, True),
+        (True, False),
+        (True, True),
     }
     assert all(entry.n == count("IC-UNSEEN") for entry in table_7)
     assert {entry.task for entry in find(entries, joint=True)} == {"IC", "ER"}
@@ -292,8 +321,13 @@ def test_random_model_outputs_are_unparseable_without_constraints(table_run):
 def test_constrained_decoding_makes_every_closed_task_output_parseable(tiny_model, corpus):
     model, processor = tiny_model
     run = evaluate(
-        model, processor, {"tones": corpus}, tasks=[*CLOSED_TASKS, "SF"], configs=[EvalConfig(constrained=True)],
-        max_new_tokens=6, progress=False,
+        model,
+        processor,
+        {"tones": corpus},
+        tasks=[*CLOSED_TASKS, "SF"],
+        configs=[EvalConfig(constrained=True)],
+        max_new_tokens=6,
+        progress=False,
     )
     closed = [entry for entry in run.entries if entry.task != "SF"]
     assert len(closed) == len(CLOSED_TASKS)

@@ -36,9 +36,26 @@ def saved(tmp_path_factory):
 def cli_run(saved):
     out = saved / "out"
     command = [
-        sys.executable, "-m", "modeling_speechverse.evaluate", "--model", str(saved / "tiny-model"),
-        "--data", str(saved / "tones"), "--tasks", "ASR,KWS,ER", "--table", "2", "3",
-        "--baselines", "substring", "--max-new-tokens", "4", "--batch-size", "2", "--out", str(out),
+        sys.executable,
+        "-m",
+        "modeling_speechverse.evaluate",
+        "--model",
+        str(saved / "tiny-model"),
+        "--data",
+        str(saved / "tones"),
+        "--tasks",
+        "ASR,KWS,ER",
+        "--table",
+        "2",
+        "3",
+        "--baselines",
+        "substring",
+        "--max-new-tokens",
+        "4",
+        "--batch-size",
+        "2",
+        "--out",
+        str(out),
     ]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
     completed = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
@@ -51,7 +68,10 @@ def test_cli_writes_results_report_and_throughput(cli_run):
     results = load_results(out / "results.json")
     assert results.model_name == "tiny-model"
     assert {(entry.task, entry.system) for entry in results.results} == {
-        ("ASR", "e2e"), ("KWS", "e2e"), ("ER", "e2e"), ("KWS", "substring")
+        ("ASR", "e2e"),
+        ("KWS", "e2e"),
+        ("ER", "e2e"),
+        ("KWS", "substring"),
     }
     assert all(entry.dataset == "tones" and entry.split == "test" for entry in results.results)
     assert results.settings["throughput"]["e2e"]["examples"] == 5  # 6 test clips, one too long for the processor
@@ -68,8 +88,20 @@ def test_paralinguistic_cli_merges_into_the_results(cli_run, saved):
     out, _ = cli_run
     before = load_results(out / "results.json")
     paralinguistic_main(
-        ["--model", str(saved / "tiny-model"), "--data", str(saved / "tones"), "--task", "ER", "--out", str(out),
-         "--max-epochs", "2", "--hidden-size", "16"]
+        [
+            "--model",
+            str(saved / "tiny-model"),
+            "--data",
+            str(saved / "tones"),
+            "--task",
+            "ER",
+            "--out",
+            str(out),
+            "--max-epochs",
+            "2",
+            "--hidden-size",
+            "16",
+        ]
     )
     after = load_results(out / "results.json")
     [classifier] = [entry for entry in after.results if entry.system == "baseline-classifier"]
