@@ -19,6 +19,7 @@ from modeling_speechverse.evaluation.harness import (
     select_tasks,
     table_configs,
 )
+from modeling_speechverse.evaluation.paralinguistic import ClassifierRecipe
 from modeling_speechverse.evaluation.report import ResultEntry, Results, render_markdown
 from modeling_speechverse.evaluation.scoring import entry_task, label_setting, parse_output, score_outputs
 from modeling_speechverse.tasks import HELD_OUT_TASKS, get_task
@@ -123,6 +124,7 @@ def table_run(tiny_model, corpus):
         configs=table_configs(["all"]),
         baselines=["cascade", "gt-llm", "substring", "classifier"],
         max_new_tokens=4,
+        recipe=ClassifierRecipe(hidden_size=16, max_epochs=3),
         progress=False,
     )
 
@@ -364,3 +366,24 @@ def test_throughput_is_reported(table_run):
     assert speed["examples"] == generated
     assert speed["examples_per_second"] > 0 and speed["audio_seconds_per_second"] > 0
     assert table_run.settings["throughput"]["baselines"]["examples"] > 0
+
+
+def test_classifier_baseline_needs_train_and_validation_clips(tiny_model):
+    model, processor = tiny_model
+    test = corpus_split("test", [("SNS", "speech", {}), ("SNS", "non-speech", {})])
+    er_only = {split: corpus_split(split, [("ER", "happy", {})]) for split in ("train", "validation")}
+    with pytest.raises(ValueError, match=r"lacks \['validation'\]"):  # checked before any generation
+        evaluate(
+            model, processor, {"x": datasets.DatasetDict(train=er_only["train"], test=test)}, baselines=["classifier"]
+        )
+    # no SNS clip to train on: the classifier is skipped with a note, the model's results still count
+    run = evaluate(
+        model,
+        processor,
+        {"x": datasets.DatasetDict(**er_only, test=test)},
+        baselines=["classifier"],
+        max_new_tokens=2,
+        progress=False,
+    )
+    assert [(entry.task, entry.system) for entry in run.entries] == [("SNS", "e2e")]
+    assert "no train examples" in run.settings["baseline_classifier"]["x/SNS"]["error"]

@@ -10,24 +10,29 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import make_tiny
+import torch
 from test_harness import tiny_corpus
 
+from modeling_speechverse import SpeechVerseForConditionalGeneration, SpeechVerseProcessor
 from modeling_speechverse.evaluate import main as evaluate_main
 from modeling_speechverse.evaluation.paralinguistic import main as paralinguistic_main
 from modeling_speechverse.evaluation.report import load_results
-
+from modeling_speechverse.testing_utils import save_tiny_backbones
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory):
-    """A tiny checkpoint (model and processor) and the tiny corpus, saved as the CLI reads them."""
+    """An adapter-only checkpoint over tiny local backbones (as a real one names Hub ids), and the tiny corpus."""
     root = tmp_path_factory.mktemp("cli")
-    model, processor = make_tiny()
+    audio_backbone, text_backbone = save_tiny_backbones(root / "backbones")
+    torch.manual_seed(0)
+    model = SpeechVerseForConditionalGeneration.from_backbones(audio_backbone, text_backbone, lora_rank=4)
+    processor = SpeechVerseProcessor.from_backbones(audio_backbone, text_backbone, max_audio_seconds=2.5)
     model.save_pretrained(root / "tiny-model")
     processor.save_pretrained(root / "tiny-model")
+    assert model.config.checkpoint_contents == "adapters"
     tiny_corpus().save_to_disk(root / "tones")
     return root
 
@@ -35,28 +40,9 @@ def saved(tmp_path_factory):
 @pytest.fixture(scope="module")
 def cli_run(saved):
     out = saved / "out"
-    command = [
-        sys.executable,
-        "-m",
-        "modeling_speechverse.evaluate",
-        "--model",
-        str(saved / "tiny-model"),
-        "--data",
-        str(saved / "tones"),
-        "--tasks",
-        "ASR,KWS,ER",
-        "--table",
-        "2",
-        "3",
-        "--baselines",
-        "substring",
-        "--max-new-tokens",
-        "4",
-        "--batch-size",
-        "2",
-        "--out",
-        str(out),
-    ]
+    options = "--tasks ASR,KWS,ER --table 2 3 --baselines substring --max-new-tokens 4 --batch-size 2".split()
+    paths = ["--model", str(saved / "tiny-model"), "--data", str(saved / "tones"), "--out", str(out)]
+    command = [sys.executable, "-m", "modeling_speechverse.evaluate", *paths, *options]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
     completed = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert completed.returncode == 0, completed.stderr[-3000:]
@@ -67,12 +53,9 @@ def test_cli_writes_results_report_and_throughput(cli_run):
     out, completed = cli_run
     results = load_results(out / "results.json")
     assert results.model_name == "tiny-model"
-    assert {(entry.task, entry.system) for entry in results.results} == {
-        ("ASR", "e2e"),
-        ("KWS", "e2e"),
-        ("ER", "e2e"),
-        ("KWS", "substring"),
-    }
+    assert results.model["text_backbone_id"].endswith("tiny-t5")
+    systems = {(entry.task, entry.system) for entry in results.results}
+    assert systems == {("ASR", "e2e"), ("KWS", "e2e"), ("ER", "e2e"), ("KWS", "substring")}
     assert all(entry.dataset == "tones" and entry.split == "test" for entry in results.results)
     assert results.settings["throughput"]["e2e"]["examples"] == 5  # 6 test clips, one too long for the processor
     assert results.settings["device"] == "cpu" and results.settings["batch_size"] == 2
@@ -87,22 +70,8 @@ def test_cli_writes_results_report_and_throughput(cli_run):
 def test_paralinguistic_cli_merges_into_the_results(cli_run, saved):
     out, _ = cli_run
     before = load_results(out / "results.json")
-    paralinguistic_main(
-        [
-            "--model",
-            str(saved / "tiny-model"),
-            "--data",
-            str(saved / "tones"),
-            "--task",
-            "ER",
-            "--out",
-            str(out),
-            "--max-epochs",
-            "2",
-            "--hidden-size",
-            "16",
-        ]
-    )
+    paths = ["--model", str(saved / "tiny-model"), "--data", str(saved / "tones"), "--out", str(out)]
+    paralinguistic_main([*paths, *"--task ER --max-epochs 2 --hidden-size 16".split()])
     after = load_results(out / "results.json")
     [classifier] = [entry for entry in after.results if entry.system == "baseline-classifier"]
     assert (classifier.task, classifier.metric, classifier.n) == ("ER", "uar", 2)
