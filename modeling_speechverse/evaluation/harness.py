@@ -431,45 +431,33 @@ def evaluate(
             for system, system_outputs in baseline_outputs.items():
                 evaluation.entries += _score_groups(item, system_outputs, config, system)
                 evaluation.predictions += _prediction_rows(item, config, system, instructions, system_outputs)
-    classifier_runs: dict[str, Any] = {}
-    for item in selected if "classifier" in baselines else []:
-        if item.code not in PARALINGUISTIC_TASKS:
-            continue
-        key = f"{item.dataset}/{item.code}"
-        try:
-            entries, classifier_runs[key] = run_classifier_baseline(
-                model, processor, corpora[item.dataset], item.code, item.dataset, split, recipe, max_examples, progress
-            )
-        except ValueError as error:  # e.g. no usable training clips: the other results still count
-            logger.warning("Classifier baseline for %s not run: %s", key, error)
-            classifier_runs[key] = {"error": str(error)}
-            continue
-        evaluation.entries += entries
+    classifier_runs = None
+    if "classifier" in baselines:
+        classifier_runs = _classifier_baselines(
+            evaluation, model, processor, corpora, selected, split, recipe, max_examples, progress
+        )
     if model_generator.failures:
         logger.warning(
             "%d examples had no usable audio and were scored as wrong: %s",
             sum(model_generator.failures.values()),
             dict(model_generator.failures),
         )
-    evaluation.settings = {
-        "split": split,
-        "batch_size": batch_size,
-        "num_beams": num_beams,
-        "decoding": "greedy" if num_beams == 1 else "beam search",
-        "max_new_tokens": max_new_tokens,
-        "max_examples": max_examples,
-        "seed": seed,
-        "configs": [config.to_dict() for config in configs],
-        "baselines": list(baselines),
-        "throughput": {
-            "e2e": model_generator.throughput.as_dict(),
-            "baselines": baseline_generator.throughput.as_dict(),
-        },
-        "audio_failures": dict(model_generator.failures),
-    }
+    evaluation.settings.update(
+        split=split,
+        batch_size=batch_size,
+        num_beams=num_beams,
+        decoding="greedy" if num_beams == 1 else "beam search",
+        max_new_tokens=max_new_tokens,
+        max_examples=max_examples,
+        seed=seed,
+        configs=[config.to_dict() for config in configs],
+        baselines=list(baselines),
+        throughput={"e2e": model_generator.throughput.as_dict(), "baselines": baseline_generator.throughput.as_dict()},
+        audio_failures=dict(model_generator.failures),
+    )
     if cascade_systems:
         evaluation.settings["text_only_template"] = TEXT_ONLY_TEMPLATE
-    if classifier_runs:
+    if classifier_runs is not None:
         evaluation.settings["baseline_classifier"] = classifier_runs
     templates = _fixed_templates(configs, {item.code for item in selected})
     if templates:
@@ -482,6 +470,36 @@ def evaluate(
         for name in corpora
     }
     return evaluation
+
+
+def _classifier_baselines(
+    evaluation: Evaluation,
+    model,
+    processor,
+    corpora: Mapping[str, datasets.DatasetDict],
+    selected: Sequence[TaskData],
+    split: str,
+    recipe: ClassifierRecipe,
+    max_examples: int | None,
+    progress: bool,
+) -> dict[str, Any]:
+    """Train and score the classifier baseline for every selected paralinguistic task, adding its entries to
+    `evaluation`; returns a summary per corpus/task (or the reason it could not run)."""
+    runs: dict[str, Any] = {}
+    for item in selected:
+        if item.code not in PARALINGUISTIC_TASKS:
+            continue
+        key = f"{item.dataset}/{item.code}"
+        try:
+            entries, runs[key] = run_classifier_baseline(
+                model, processor, corpora[item.dataset], item.code, item.dataset, split, recipe, max_examples, progress
+            )
+        except ValueError as error:  # e.g. no usable training clips: the other results still count
+            logger.warning("Classifier baseline for %s not run: %s", key, error)
+            runs[key] = {"error": str(error)}
+            continue
+        evaluation.entries += entries
+    return runs
 
 
 def _fixed_templates(configs: Sequence[EvalConfig], codes: set[str]) -> dict[str, dict[str, str]]:
