@@ -267,15 +267,23 @@ class SpeechVerseForConditionalGeneration(SpeechVersePreTrainedModel, Generation
     def _encoder_frame_lengths(self, feature_attention_mask: torch.Tensor) -> torch.LongTensor:
         return self.audio_encoder._get_feat_extract_output_lengths(feature_attention_mask.sum(-1)).long()
 
-    def get_audio_features(
-        self, input_features: torch.Tensor, feature_attention_mask: torch.Tensor | None = None
-    ) -> SpeechVerseAudioFeatures:
+    def encode_audio(
+        self,
+        input_features: torch.Tensor,
+        feature_attention_mask: torch.Tensor | None = None,
+        output_hidden_states: bool = False,
+    ) -> tuple[ModelOutput, torch.LongTensor]:
         """
-        Encoder -> layer weighting -> downsampler.
+        Run the frozen audio encoder (no gradients).
 
         Args:
             input_features: `(batch, samples)` waveform or `(batch, mel_bins, frames)` log-mel features.
             feature_attention_mask: `(batch, samples)` or `(batch, frames)`, 1 on real audio. `None`: all real.
+            output_hidden_states: also return every layer's output (for the weighted sum of Eq. 1).
+
+        Returns:
+            The encoder's output (`last_hidden_state` `(batch, frames, hidden)`, `hidden_states` if asked) and the
+            number of frames of real audio of each item `(batch,)`; Whisper's frames past it encode its padding.
         """
         if feature_attention_mask is None:
             feature_attention_mask = torch.ones(
@@ -292,9 +300,16 @@ class SpeechVerseForConditionalGeneration(SpeechVersePreTrainedModel, Generation
             # Group-norm wav2vec2 models were trained without attention masks (transformers' guidance).
             encoder_kwargs["attention_mask"] = feature_attention_mask
         with torch.no_grad():
-            encoded = self.audio_encoder(
-                **encoder_kwargs, output_hidden_states=self.layer_weighting is not None, return_dict=True
-            )
+            encoded = self.audio_encoder(**encoder_kwargs, output_hidden_states=output_hidden_states, return_dict=True)
+        return encoded, frame_lengths
+
+    def get_audio_features(
+        self, input_features: torch.Tensor, feature_attention_mask: torch.Tensor | None = None
+    ) -> SpeechVerseAudioFeatures:
+        """Encoder -> layer weighting (Eq. 1) -> downsampler; inputs as for `encode_audio`."""
+        encoded, frame_lengths = self.encode_audio(
+            input_features, feature_attention_mask, output_hidden_states=self.layer_weighting is not None
+        )
         if self.layer_weighting is not None:
             features = self.layer_weighting(encoded.hidden_states[1:])
         else:

@@ -77,16 +77,11 @@ def encoder_features(model, processor, audio: Any) -> torch.Tensor:
     samples, sampling_rate = decode_audio(audio)
     clip = processor.load_audio(samples, sampling_rate)
     inputs = processor(audio=[clip], sampling_rate=processor.sampling_rate)
-    values = inputs["input_features"].to(model.device, model.audio_encoder.dtype)
-    mask = inputs["feature_attention_mask"].to(model.device)
-    encoder_kwargs = {model.audio_encoder.main_input_name: values}
-    # As in SpeechVerse itself: group-norm wav2vec2 encoders were trained without attention masks.
-    if getattr(model.config.audio_config, "feat_extract_norm", "layer") == "layer":
-        encoder_kwargs["attention_mask"] = mask
-    with torch.inference_mode():
-        hidden = model.audio_encoder(**encoder_kwargs).last_hidden_state[0]
-        # Whisper pads every clip to 30 s: keep the frames of real audio only.
-        length = int(model.audio_encoder._get_feat_extract_output_lengths(mask.sum(-1))[0])
+    encoded, lengths = model.encode_audio(
+        inputs["input_features"].to(model.device), inputs["feature_attention_mask"].to(model.device)
+    )
+    # Whisper pads every clip to 30 s: keep the frames of real audio only.
+    hidden, length = encoded.last_hidden_state[0], int(lengths[0])
     return hidden[:length].float().cpu()
 
 
