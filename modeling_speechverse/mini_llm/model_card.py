@@ -62,13 +62,13 @@ def render_model_card(info: dict[str, Any], results: dict[str, dict[str, Any]]) 
                 "Pretraining",
                 f"T5 span corruption (15% noise, mean span 3) on {info['train_texts']:,} sentences packed into blocks "
                 f"whose corrupted inputs are {info['inputs_length']} tokens; {pre['steps']} steps x "
-                f"{pre['batch_size']} blocks, AdamW lr {pre['learning_rate']:g} (linear warm-up "
+                f"{pre['batch_size']} blocks, Adafactor lr {pre['learning_rate']:g} (linear warm-up "
                 f"{pre['warmup_steps']}, linear decay), bf16 autocast",
             ),
             (
                 "Instruction tuning",
                 "text form of ASR, ST, IC, SF, KWE, KWS, ASC, INSTRUCT with the training prompts of the task registry "
-                f"({examples}); {ins['steps']} steps x {ins['batch_size']}, AdamW lr {ins['learning_rate']:g}, "
+                f"({examples}); {ins['steps']} steps x {ins['batch_size']}, Adafactor lr {ins['learning_rate']:g}, "
                 "length-grouped batches",
             ),
             ("Storage", "float16 safetensors shards under 15 MB (config `dtype` float32: `from_pretrained` upcasts)"),
