@@ -12,10 +12,12 @@ import argparse
 import random
 from collections.abc import Iterator, Sequence
 
+from pathlib import Path
+
 import gradio as gr
-from speechverse_demo import (
+
+from modeling_speechverse.inference import (
     DEMO_TASKS,
-    EXAMPLES_DIR,
     Decoding,
     DemoError,
     SpeechVerseDemo,
@@ -23,8 +25,9 @@ from speechverse_demo import (
     fill_instruction,
     resolve_model_path,
 )
-
 from modeling_speechverse.tasks import get_task
+
+EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
 
 # One generation at a time: on CPU, parallel requests would only slow each other down.
 CONCURRENCY_LIMIT = 1

@@ -1,4 +1,4 @@
-"""The Space's request handling (space/speechverse_demo.py) on a tiny random model, without a browser."""
+"""The Space's request handling (modeling_speechverse/inference.py) on a tiny random model, without a browser."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 import soundfile
 import space_testing  # noqa: F401  (puts space/ on sys.path)
 from conftest import make_tiny
-from speechverse_demo import (
+from modeling_speechverse.inference import (
     DEFAULT_MODEL,
     DEMO_TASKS,
     MODEL_ENV_VAR,

@@ -1,7 +1,7 @@
-"""What the SpeechVerse Space does behind its page: load the model, check the audio, build the instruction
-(from the prompt bank, with joint decoding and constrained decoding), and stream the generated text.
+"""One request at a time, as the Space and the `infer` command line serve it: load the model, check the audio, build
+the instruction (from the prompt bank, with joint decoding and constrained decoding), and stream the generated text.
 
-Every problem with the user's input raises a `DemoError` whose message is written for the page.
+Every problem with the user's input raises a `DemoError` whose message is written for a person, not a traceback.
 """
 
 from __future__ import annotations
@@ -20,13 +20,14 @@ import soundfile
 import torch
 from transformers import LogitsProcessorList, TextIteratorStreamer
 
-from modeling_speechverse import SpeechVerseForConditionalGeneration, SpeechVerseProcessor
-from modeling_speechverse.decoding import constrain_slot_labels, constrain_to_labels
-from modeling_speechverse.tasks import TRAINING_TASKS, build_joint_instruction, get_task, parse_joint
+from .decoding import constrain_slot_labels, constrain_to_labels
+from .modeling_speechverse import SpeechVerseForConditionalGeneration
+from .processing_speechverse import SpeechVerseProcessor
+from .tasks import TRAINING_TASKS, build_joint_instruction, get_task, parse_joint
 
 MODEL_ENV_VAR = "SPEECHVERSE_MODEL"
+# The embedded default: the mini model trained offline and shipped in the repository.
 DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "checkpoints" / "speechverse-mini"
-EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
 # The paper's 11 tasks (the training tasks without spoken instruction following).
 DEMO_TASKS = tuple(code for code in TRAINING_TASKS if code != "INSTRUCT")
 # Labels offered where a task takes its label list from the instruction (editable in the page).
@@ -42,7 +43,7 @@ STREAM_TIMEOUT_S = 300.0
 
 
 class DemoError(ValueError):
-    """A problem with the user's input (or the model's availability), phrased for the page."""
+    """A problem with the user's input (or the model's availability), phrased for a person."""
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ class Request:
 
 
 def resolve_model_path(cli_value: str | None = None) -> str:
-    """The model to serve: `--model`, else `$SPEECHVERSE_MODEL`, else `checkpoints/speechverse-mini` of the repo."""
+    """The model to use: `--model`, else `$SPEECHVERSE_MODEL`, else `checkpoints/speechverse-mini` of the repo."""
     return cli_value or os.environ.get(MODEL_ENV_VAR) or str(DEFAULT_MODEL)
 
 
@@ -137,7 +138,7 @@ class SpeechVerseDemo:
 
     @classmethod
     def load(cls, path: str) -> SpeechVerseDemo:
-        """Load a checkpoint folder or Hub id; a DemoError that says how to point the Space at a model."""
+        """Load a checkpoint folder or Hub id; a DemoError that says how to point at a model."""
         if not Path(path).exists() and (os.path.isabs(path) or path.startswith(".") or path.count("/") != 1):
             raise DemoError(
                 f"No model found at {path}. Set {MODEL_ENV_VAR} (or pass --model) to a SpeechVerse checkpoint "
