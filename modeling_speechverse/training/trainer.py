@@ -28,6 +28,7 @@ from transformers import (
     get_cosine_schedule_with_warmup,
     get_linear_schedule_with_warmup,
 )
+from transformers.integrations import unset_hf_deepspeed_config
 
 from ..configuration_speechverse import SpeechVerseConfig
 from ..data.pipeline import SpeechVerseCollator
@@ -101,12 +102,17 @@ def build_accelerator(recipe: Recipe) -> Accelerator:
     # runs alone; gloo makes CPU DeepSpeed runs truly distributed.
     state = PartialState(**({"backend": "gloo"} if _deepspeed_without_gpu() else {}))
     accumulation = gradient_accumulation_steps(recipe.train, state.num_processes)
-    return Accelerator(
+    accelerator = Accelerator(
         gradient_accumulation_plugin=GradientAccumulationPlugin(num_steps=accumulation, sync_with_dataloader=False),
         step_scheduler_with_optimizer=False,
         log_with="tensorboard" if recipe.logging.tensorboard else None,
         project_dir=str(Path(recipe.output_dir) / TENSORBOARD_DIR),
     )
+    # accelerate registers the DeepSpeed config with transformers, whose `from_pretrained` then partitions ZeRO-3
+    # models while loading them. Every process builds the whole model instead (the LoRA injection and the
+    # downsampler need whole weights); the engine partitions it when it starts.
+    unset_hf_deepspeed_config()
+    return accelerator
 
 
 def resolve_backbones(recipe: ModelRecipe, directory: Path) -> dict[str, str]:
@@ -544,8 +550,13 @@ class Trainer:
             "recipe": self.recipe.name,
             "processes": self.accelerator.num_processes,
             "gradient_accumulation_steps": self.accelerator.gradient_accumulation_steps,
-            "deepspeed_zero_stage": (
-                self.accelerator.state.deepspeed_plugin.zero_stage if self.deepspeed else None
+            "deepspeed": (
+                {
+                    "zero_stage": self.engine.zero_optimization_stage(),
+                    "optimizer": type(self.engine.optimizer.optimizer).__name__,
+                }
+                if self.deepspeed
+                else None
             ),
             "global_step": state.global_step,
             "stop_reason": state.stop_reason,
