@@ -89,8 +89,13 @@ class Curriculum:
         )
         logger.info(
             "Curriculum stage %d/%d %r begins at step %d: tasks %s, LoRA %s, %d trainable tensors",
-            self.state.stage + 1, len(self.stages), stage.name, self.state.global_step, tasks,
-            "on" if stage.lora else "off", len(trainable),
+            self.state.stage + 1,
+            len(self.stages),
+            stage.name,
+            self.state.global_step,
+            tasks,
+            "on" if stage.lora else "off",
+            len(trainable),
         )
 
     def on_evaluate(self, loss: float) -> None:

@@ -9,7 +9,12 @@ import torch
 from torch.utils.data import DataLoader, Sampler
 
 from ..configuration_speechverse import SpeechVerseConfig
-from ..data.pipeline import LengthGroupedBatchSampler, load_corpus, mix_tasks, prepare_split
+from ..data.pipeline import (
+    LengthGroupedBatchSampler,
+    load_corpus,
+    mix_tasks,
+    prepare_split,
+)
 from .recipe import DataRecipe, Recipe
 
 
@@ -51,17 +56,19 @@ def build_stage_data(
     tasks = recipe.stage_tasks(stage_index)
     # A different seed per stage gives the ASR-only stages different instructions for the same clips.
     seed = recipe.train.seed + stage_index
-    options = dict(
-        joint_rate=recipe.data.joint_rate,
-        seed=seed,
-        tokenizer=tokenizer,
-        max_audio_seconds=config.max_audio_seconds,
-        max_label_tokens=config.max_label_tokens,
-    )
+    options = {
+        "joint_rate": recipe.data.joint_rate,
+        "seed": seed,
+        "tokenizer": tokenizer,
+        "max_audio_seconds": config.max_audio_seconds,
+        "max_label_tokens": config.max_label_tokens,
+    }
     train, dropped = prepare_split(corpus["train"], tasks, prompt_split="train", **options)
     missing = sorted(set(tasks) - set(train.unique("task")))
     if missing:
-        raise ValueError(f"stage {stage.name!r}: the corpus {recipe.data.corpus!r} has no training examples of {missing}")
+        raise ValueError(
+            f"stage {stage.name!r}: the corpus {recipe.data.corpus!r} has no training examples of {missing}"
+        )
     if len(tasks) > 1:
         train = mix_tasks(train, recipe.data.weights_for(tasks), seed=seed)
     validation, _ = prepare_split(corpus["validation"], tasks, prompt_split="train", **options)

@@ -38,8 +38,6 @@ def per_example_loss(
         width = labels.shape[1]
         labels = right_align_labels(labels)
         logits = logits[:, -width - 1 : -1]
-    token_losses = F.cross_entropy(
-        logits.float().transpose(1, 2), labels, ignore_index=IGNORE_INDEX, reduction="none"
-    )
+    token_losses = F.cross_entropy(logits.float().transpose(1, 2), labels, ignore_index=IGNORE_INDEX, reduction="none")
     valid = labels != IGNORE_INDEX
     return (token_losses * valid).sum(dim=1), valid.sum(dim=1)

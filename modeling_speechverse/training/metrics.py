@@ -29,7 +29,7 @@ class LossMeter:
         self.samples += len(tasks)
         self.audio_seconds += audio_seconds
 
-    def gather(self) -> "MeterTotals":
+    def gather(self) -> MeterTotals:
         """The sums over all processes (a collective: every process must call it)."""
         totals = MeterTotals()
         for part in gather_object([self]):

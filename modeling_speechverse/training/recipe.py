@@ -45,7 +45,7 @@ class ModelRecipe:
     max_label_tokens: int | None = Field(default=None, gt=0)
 
     @model_validator(mode="after")
-    def _check_backbones(self) -> "ModelRecipe":
+    def _check_backbones(self) -> ModelRecipe:
         if self.preset is not None and self.preset not in PRESETS:
             raise ValueError(f"unknown preset {self.preset!r}; choose one of {sorted(PRESETS)}")
         if self.preset is None and (self.audio_backbone is None or self.text_backbone is None):
@@ -88,7 +88,7 @@ class DataRecipe:
     num_workers: int = Field(default=0, ge=0)
 
     @model_validator(mode="after")
-    def _check_tasks(self) -> "DataRecipe":
+    def _check_tasks(self) -> DataRecipe:
         if not self.tasks:
             raise ValueError("data.tasks is empty")
         self.tasks = _check_task_codes(self.tasks, "data.tasks")
@@ -120,7 +120,7 @@ class StageRecipe:
     patience: int | None = Field(default=None, gt=0)
 
     @model_validator(mode="after")
-    def _check_tasks(self) -> "StageRecipe":
+    def _check_tasks(self) -> StageRecipe:
         if self.tasks is not None:
             if not self.tasks:
                 raise ValueError(f"stage {self.name!r}: tasks is empty (use null for data.tasks)")
@@ -183,14 +183,12 @@ class Recipe:
     logging: LoggingRecipe = Field(default_factory=LoggingRecipe)
 
     @model_validator(mode="after")
-    def _check_curriculum(self) -> "Recipe":
+    def _check_curriculum(self) -> Recipe:
         if not self.curriculum:
             raise ValueError("curriculum has no stages")
         for index, stage in enumerate(self.curriculum[:-1]):
             if stage.max_steps is None and stage.patience is None:
-                raise ValueError(
-                    f"curriculum.{index} ({stage.name!r}) never ends: give it max_steps, patience or both"
-                )
+                raise ValueError(f"curriculum.{index} ({stage.name!r}) never ends: give it max_steps, patience or both")
         if self.checkpoint.every_steps % self.logging.every_steps:
             # Checkpoints then always follow a log, which has folded every process's counters into the state.
             raise ValueError(

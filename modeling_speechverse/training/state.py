@@ -54,5 +54,5 @@ class TrainerState:
         (Path(directory) / STATE_FILE).write_text(json.dumps(dataclasses.asdict(self), indent=1) + "\n")
 
     @classmethod
-    def load(cls, directory: str | Path) -> "TrainerState":
+    def load(cls, directory: str | Path) -> TrainerState:
         return cls(**json.loads((Path(directory) / STATE_FILE).read_text()))

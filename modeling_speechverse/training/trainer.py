@@ -21,7 +21,12 @@ from typing import Any
 import datasets
 import torch
 from accelerate import Accelerator, PartialState
-from accelerate.utils import DistributedType, GradientAccumulationPlugin, send_to_device, set_seed
+from accelerate.utils import (
+    DistributedType,
+    GradientAccumulationPlugin,
+    send_to_device,
+    set_seed,
+)
 from tqdm.auto import tqdm
 from transformers import (
     get_constant_schedule_with_warmup,
@@ -45,7 +50,12 @@ from .checkpointing import (
     save_checkpoint,
 )
 from .curriculum import Curriculum, apply_stage
-from .data import batch_audio_seconds, build_stage_data, load_training_corpus, make_loader
+from .data import (
+    batch_audio_seconds,
+    build_stage_data,
+    load_training_corpus,
+    make_loader,
+)
 from .losses import per_example_loss
 from .metrics import LossMeter, MeterTotals
 from .recipe import ModelRecipe, Recipe, TrainRecipe, dump_recipe, read_recipe_file
@@ -75,7 +85,9 @@ def gradient_accumulation_steps(train: TrainRecipe, num_processes: int) -> int:
     return train.effective_batch_size // per_round
 
 
-def make_scheduler(optimizer: torch.optim.Optimizer, train: TrainRecipe, step: int) -> torch.optim.lr_scheduler.LambdaLR:
+def make_scheduler(
+    optimizer: torch.optim.Optimizer, train: TrainRecipe, step: int
+) -> torch.optim.lr_scheduler.LambdaLR:
     """Linear warm-up, then the recipe's schedule, as a function of the global step: an optimiser built at `step`
     (a new curriculum stage) continues the schedule rather than restarting it."""
     for group in optimizer.param_groups:
@@ -279,13 +291,13 @@ class Trainer:
         if any(data.dropped.values()):
             logger.info("Stage %r: the data pipeline left out %s", self.curriculum.stage.name, data.dropped)
         train = self.recipe.train
-        shared = dict(
-            collator=self.collator,
-            seed=train.seed + stage_index,
-            num_workers=self.recipe.data.num_workers,
-            num_processes=self.accelerator.num_processes,
-            process_index=self.accelerator.process_index,
-        )
+        shared = {
+            "collator": self.collator,
+            "seed": train.seed + stage_index,
+            "num_workers": self.recipe.data.num_workers,
+            "num_processes": self.accelerator.num_processes,
+            "process_index": self.accelerator.process_index,
+        }
         self.train_loader, self.train_sampler = make_loader(
             data.train, train.per_device_batch_size, shuffle=True, **shared
         )
@@ -311,8 +323,12 @@ class Trainer:
         if checkpoint is not None:
             self.accelerator.load_state(str(checkpoint), **({"load_module_strict": False} if self.deepspeed else {}))
             logger.info(
-                "Resumed from %s: step %d, stage %r, epoch %d, batch %d of the epoch", checkpoint,
-                self.state.global_step, self.curriculum.stage.name, self.state.epoch, self.state.batches_in_epoch,
+                "Resumed from %s: step %d, stage %r, epoch %d, batch %d of the epoch",
+                checkpoint,
+                self.state.global_step,
+                self.curriculum.stage.name,
+                self.state.epoch,
+                self.state.batches_in_epoch,
             )
         if self.accelerator.is_main_process:
             remove_staging_folders(self.output_dir / CHECKPOINTS_DIR)
@@ -494,7 +510,9 @@ class Trainer:
             {"step": step, "stage": self.curriculum.stage.name, "loss": loss, "tasks": task_losses, "lr": lr}
         )
         progress.set_postfix(
-            loss=f"{loss:.4f}", samples_s=f"{samples_per_second:.1f}", audio_h_s=f"{audio_hours_per_second:.4f}",
+            loss=f"{loss:.4f}",
+            samples_s=f"{samples_per_second:.1f}",
+            audio_h_s=f"{audio_hours_per_second:.4f}",
             refresh=False,
         )
 
@@ -576,15 +594,25 @@ class Trainer:
         logger.info("Training finished at step %d: %s", state.global_step, state.stop_reason)
         for stage in state.stages:
             logger.info(
-                "  stage %r: steps %d-%s, tasks %s, %d trainable tensors; %s", stage["name"], stage["start_step"],
-                stage["end_step"], stage["tasks"], len(stage["trainable_parameters"]), stage["end_reason"],
+                "  stage %r: steps %d-%s, tasks %s, %d trainable tensors; %s",
+                stage["name"],
+                stage["start_step"],
+                stage["end_step"],
+                stage["tasks"],
+                len(stage["trainable_parameters"]),
+                stage["end_reason"],
             )
         if state.eval_log:
             last = state.eval_log[-1]
             logger.info("  last validation loss %.4f %s", last["loss"], _rounded(last["tasks"]))
         logger.info(
             "  %d samples, %.3f h of audio, %d skipped steps, %d non-finite losses, %.0f s; final model in %s",
-            state.samples, state.audio_seconds / 3600, state.skipped_steps, state.nonfinite_losses, seconds, final,
+            state.samples,
+            state.audio_seconds / 3600,
+            state.skipped_steps,
+            state.nonfinite_losses,
+            seconds,
+            final,
         )
 
 

@@ -7,7 +7,12 @@ import torch
 from conftest import make_tiny, tone
 
 from modeling_speechverse.data.pipeline import LengthGroupedBatchSampler
-from modeling_speechverse.training import Curriculum, StageRecipe, apply_stage, per_example_loss
+from modeling_speechverse.training import (
+    Curriculum,
+    StageRecipe,
+    apply_stage,
+    per_example_loss,
+)
 from modeling_speechverse.training.data import ProcessBatchSampler
 from modeling_speechverse.training.recipe import TrainRecipe
 from modeling_speechverse.training.state import TrainerState
@@ -69,8 +74,14 @@ def test_a_stage_ends_at_its_step_budget():
     assert curriculum.end_stage(reasons[-1])
     assert (state.stage, state.epoch, state.batches_in_epoch) == (1, 0, 0)
     assert state.stages[0] | {"trainable_parameters": None} == {
-        "name": "align", "index": 0, "lora": False, "tasks": ["ASR"], "trainable_parameters": None,
-        "start_step": 0, "end_step": 3, "end_reason": "step budget of 3 reached",
+        "name": "align",
+        "index": 0,
+        "lora": False,
+        "tasks": ["ASR"],
+        "trainable_parameters": None,
+        "start_step": 0,
+        "end_step": 3,
+        "end_reason": "step budget of 3 reached",
     }
     assert not curriculum.stage_started  # the trainer begins stage 2a next
 
@@ -137,14 +148,21 @@ def test_evaluation_shards_cover_every_example_once():
     samplers, shards = _shards([1.0] * 10, batch_size=3, processes=3, pad=True)
     # 4 batches padded to 6 so every process runs 2; the 2 repeats are flagged.
     assert [len(shard) for shard in shards] == [2, 2, 2] == [len(s) for s in samplers]
-    real = [i for sampler, shard in zip(samplers, shards) for k, b in enumerate(shard) if not sampler.is_padding(k) for i in b]
+    real = [
+        i
+        for sampler, shard in zip(samplers, shards)
+        for k, b in enumerate(shard)
+        if not sampler.is_padding(k)
+        for i in b
+    ]
     assert sorted(real) == list(range(10))
 
 
 @pytest.mark.parametrize("schedule", ["constant", "linear", "cosine"])
 def test_a_rebuilt_optimizer_continues_the_schedule(schedule):
-    train = TrainRecipe(lr=1.0, max_steps=20, effective_batch_size=1, per_device_batch_size=1, warmup_steps=4,
-                        schedule=schedule)
+    train = TrainRecipe(
+        lr=1.0, max_steps=20, effective_batch_size=1, per_device_batch_size=1, warmup_steps=4, schedule=schedule
+    )
     first = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=train.lr)
     scheduler = make_scheduler(first, train, step=0)
     rates = []

@@ -15,8 +15,14 @@ from modeling_speechverse.training.trainer import gradient_accumulation_steps
 
 CONFIGURATION = Path(__file__).resolve().parents[2] / "configuration"
 PAPER_TASK_FT = {
-    "task-ft-asr": ["ASR"], "task-ft-st": ["ST"], "task-ft-ic-sf": ["IC", "SF"], "task-ft-kwe-kws": ["KWE", "KWS"],
-    "task-ft-er-asc": ["ER", "ASC"], "task-ft-sc": ["SC"], "task-ft-ac": ["AC"], "task-ft-sns": ["SNS"],
+    "task-ft-asr": ["ASR"],
+    "task-ft-st": ["ST"],
+    "task-ft-ic-sf": ["IC", "SF"],
+    "task-ft-kwe-kws": ["KWE", "KWS"],
+    "task-ft-er-asc": ["ER", "ASC"],
+    "task-ft-sc": ["SC"],
+    "task-ft-ac": ["AC"],
+    "task-ft-sns": ["SNS"],
 }
 
 
@@ -71,7 +77,13 @@ def test_extends_merges_sections_and_replaces_lists(tmp_path):
 def test_set_overrides_any_field():
     recipe = load_recipe(
         CONFIGURATION / "tiny.yaml",
-        ["train.lr=1e-4", "data.tasks=[asr, sc]", "curriculum.0.max_steps=3", "model.lora_rank=2", "eval.max_examples=null"],
+        [
+            "train.lr=1e-4",
+            "data.tasks=[asr, sc]",
+            "curriculum.0.max_steps=3",
+            "model.lora_rank=2",
+            "eval.max_examples=null",
+        ],
     )
     assert recipe.train.lr == 1e-4  # PyYAML reads 1e-4 as text; the schema makes it a float
     assert recipe.data.tasks == ["ASR", "SC"]

@@ -21,7 +21,10 @@ from safetensors.torch import load_file
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tiny_training_corpus import write_tiny_corpus
 
-from modeling_speechverse import SpeechVerseForConditionalGeneration, SpeechVerseProcessor
+from modeling_speechverse import (
+    SpeechVerseForConditionalGeneration,
+    SpeechVerseProcessor,
+)
 from modeling_speechverse.training import load_recipe, run
 
 REPO = Path(__file__).resolve().parents[2]
@@ -44,9 +47,18 @@ def _free_port() -> int:
 
 def _launch_command(corpus: Path, output_dir: Path, processes: int, ds_config: str | None, *extra: str) -> list[str]:
     command = [
-        sys.executable, "-m", "accelerate.commands.accelerate_cli", "launch",
-        "--config_file", "accelerate_config.yaml", "--num_processes", str(processes), "--mixed_precision", "no",
-        "--main_process_port", str(_free_port()),
+        sys.executable,
+        "-m",
+        "accelerate.commands.accelerate_cli",
+        "launch",
+        "--config_file",
+        "accelerate_config.yaml",
+        "--num_processes",
+        str(processes),
+        "--mixed_precision",
+        "no",
+        "--main_process_port",
+        str(_free_port()),
     ]
     if ds_config is not None:
         command += ["--deepspeed_config_file", ds_config]
@@ -61,7 +73,12 @@ def _env() -> dict[str, str]:
 def _launch(corpus: Path, output_dir: Path, processes: int, ds_config: str | None = None, *extra: str) -> str:
     result = subprocess.run(
         _launch_command(corpus, output_dir, processes, ds_config, *extra),
-        cwd=REPO, env=_env(), capture_output=True, text=True, timeout=LAUNCH_TIMEOUT_S,
+        cwd=REPO,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=LAUNCH_TIMEOUT_S,
+        check=False,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
     return result.stderr
@@ -82,7 +99,9 @@ def _check_tiny_run(output_dir: Path, processes: int) -> dict:
     stages = summary["stages"]
     assert [(s["name"], s["start_step"], s["end_step"]) for s in stages] == STAGES
     assert [s["end_reason"] for s in stages] == [
-        "step budget of 8 reached", "step budget of 8 reached", "train.max_steps (32) reached"
+        "step budget of 8 reached",
+        "step budget of 8 reached",
+        "train.max_steps (32) reached",
     ]
     assert [s["tasks"] for s in stages] == [["ASR"], ["ASR"], ["ASR", "SC", "SNS"]]
     assert summary["skipped_steps"] == summary["nonfinite_losses"] == 0
@@ -110,7 +129,8 @@ def _check_tiny_run(output_dir: Path, processes: int) -> dict:
 
     # The last 2 checkpoints are kept, and nothing half-written is left behind.
     assert sorted(p.name for p in (output_dir / "checkpoints").iterdir()) == [
-        "checkpoint-0000024", "checkpoint-0000028"
+        "checkpoint-0000024",
+        "checkpoint-0000028",
     ]
     return summary
 
@@ -138,8 +158,16 @@ def test_deepspeed_zero2_with_two_processes(zero2_two_processes):
     events = EventAccumulator(str(next((output_dir / "tensorboard" / "tiny").glob("events.*"))))
     scalars = set(events.Reload().Tags()["scalars"])
     assert {
-        "train/loss", "train/loss/ASR", "train/loss/SC", "train/loss/SNS", "eval/loss/SNS", "curriculum/stage",
-        "train/samples_per_second", "train/audio_hours_per_second", "train/lr", "train/skipped_steps",
+        "train/loss",
+        "train/loss/ASR",
+        "train/loss/SC",
+        "train/loss/SNS",
+        "eval/loss/SNS",
+        "curriculum/stage",
+        "train/samples_per_second",
+        "train/audio_hours_per_second",
+        "train/lr",
+        "train/skipped_steps",
     } <= scalars
 
 
@@ -160,8 +188,11 @@ def test_kill_9_then_resume_reaches_the_same_weights(zero2_two_processes, corpus
     uninterrupted, _ = zero2_two_processes
     output_dir = tmp_path / "run"
     process = subprocess.Popen(
-        _launch_command(corpus, output_dir, 2, None), cwd=REPO, env=_env(),
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        _launch_command(corpus, output_dir, 2, None),
+        cwd=REPO,
+        env=_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + LAUNCH_TIMEOUT_S
     while not (output_dir / "checkpoints" / "checkpoint-0000012").is_dir():
@@ -242,21 +273,30 @@ def test_plateaus_early_stopping_and_a_non_finite_step(in_process, tmp_path, mon
     output_dir = tmp_path / "run"
     in_process(
         output_dir,
-        "curriculum.0.max_steps=null", "curriculum.0.patience=2", "curriculum.2.patience=2",
-        "eval.every_steps=2", "eval.min_delta=100", "logging.every_steps=1", "checkpoint.every_steps=1",
+        "curriculum.0.max_steps=null",
+        "curriculum.0.patience=2",
+        "curriculum.2.patience=2",
+        "eval.every_steps=2",
+        "eval.min_delta=100",
+        "logging.every_steps=1",
+        "checkpoint.every_steps=1",
         "checkpoint.keep_last=100",
     )
     summary = _summary(output_dir)
     plateau = "validation loss did not improve for 2 evaluations"
     # Evaluations at steps 2, 4, 6...: the first sets the stage's best, two more without improvement end the stage.
     assert [(s["name"], s["start_step"], s["end_step"], s["end_reason"]) for s in summary["stages"]] == [
-        ("align", 0, 6, plateau), ("lora-warmup", 6, 14, "step budget of 8 reached"), ("multitask", 14, 20, plateau)
+        ("align", 0, 6, plateau),
+        ("lora-warmup", 6, 14, "step budget of 8 reached"),
+        ("multitask", 14, 20, plateau),
     ]
     assert summary["global_step"] == 20 and summary["stop_reason"] == plateau  # early stopping before max_steps
 
     assert (summary["nonfinite_losses"], summary["skipped_steps"]) == (1, 1)
-    weights = {step: load_file(output_dir / "checkpoints" / f"checkpoint-{step:07d}" / "model.safetensors")
-               for step in (1, 2, 3, 6, 7)}
+    weights = {
+        step: load_file(output_dir / "checkpoints" / f"checkpoint-{step:07d}" / "model.safetensors")
+        for step in (1, 2, 3, 6, 7)
+    }
     assert all(torch.equal(weights[1][name], weights[2][name]) for name in weights[1])  # step 2 skipped
     assert not torch.equal(weights[2]["downsampler.convs.0.weight"], weights[3]["downsampler.convs.0.weight"])
     assert all(torch.isfinite(value).all() for value in load_file(output_dir / "final" / "model.safetensors").values())
