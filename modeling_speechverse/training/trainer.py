@@ -400,6 +400,10 @@ class Trainer:
         if self.deepspeed:
             # DeepSpeed has already clipped and stepped inside `backward`, skipping non-finite gradients itself.
             skipped = self.optimizer.step_was_skipped
+        elif self.accelerator.scaler is not None:
+            # fp16: the gradient scaler skips non-finite steps itself, and must see them to lower its scale.
+            self.optimizer.step()
+            skipped = self.optimizer.step_was_skipped
         else:
             skipped = not math.isfinite(grad_norm)
             if not skipped:
