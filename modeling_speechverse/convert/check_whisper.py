@@ -29,10 +29,12 @@ import soxr
 import torch
 from transformers import WhisperForConditionalGeneration, WhisperProcessor
 
+from ..data.sources import DEFAULT_SOURCES_DIR
 from .whisper_ct2 import ensure_whisper_tiny_en
 
 SAMPLING_RATE = 16_000
-DEFAULT_FSDD_DIR = Path("/work/shared/data/fsdd/recordings")
+# The project's own copy of the FSDD test split (data_sources/fsdd, with its licence).
+DEFAULT_FSDD_DIR = DEFAULT_SOURCES_DIR / "fsdd" / "recordings"
 # The official FSDD test split: recordings 0-4 of every speaker and digit.
 FSDD_TEST_INDICES = range(5)
 
