@@ -57,9 +57,7 @@ class SpeechVerseLayerWeighting(nn.Module):
     def forward(self, hidden_states: tuple[torch.Tensor, ...]) -> torch.Tensor:
         """`hidden_states`: one `(batch, frames, dim)` tensor per layer -> `(batch, frames, dim)`."""
         if len(hidden_states) != self.layer_logits.numel():
-            raise ValueError(
-                f"Expected {self.layer_logits.numel()} layer outputs, got {len(hidden_states)}"
-            )
+            raise ValueError(f"Expected {self.layer_logits.numel()} layer outputs, got {len(hidden_states)}")
         weights = torch.softmax(self.layer_logits, dim=0).to(hidden_states[0].dtype)
         # A running sum keeps one extra activation alive instead of a stacked (layers, ...) tensor.
         weighted = weights[0] * hidden_states[0]
@@ -75,24 +73,12 @@ class SpeechVerseDownsampler(nn.Module):
     batch computes exactly what each item computes alone.
     """
 
-    def __init__(
-        self,
-        input_size: int,
-        output_size: int,
-        kernel_sizes: list[int],
-        strides: list[int],
-    ):
+    def __init__(self, input_size: int, output_size: int, kernel_sizes: list[int], strides: list[int]):
         super().__init__()
         self.kernel_sizes = list(kernel_sizes)
         self.strides = list(strides)
         self.convs = nn.ModuleList(
-            nn.Conv1d(
-                input_size if i == 0 else output_size,
-                output_size,
-                k,
-                stride=s,
-                padding=k // 2,
-            )
+            nn.Conv1d(input_size if i == 0 else output_size, output_size, k, stride=s, padding=k // 2)
             for i, (k, s) in enumerate(zip(kernel_sizes, strides))
         )
         self.norms = nn.ModuleList(nn.LayerNorm(output_size) for _ in kernel_sizes)
@@ -100,27 +86,16 @@ class SpeechVerseDownsampler(nn.Module):
     def output_lengths(self, lengths: torch.LongTensor) -> torch.LongTensor:
         """Frames out of the downsampler for `lengths` frames in."""
         for k, s in zip(self.kernel_sizes, self.strides):
-            lengths = (
-                torch.div(lengths + 2 * (k // 2) - k, s, rounding_mode="floor") + 1
-            )
+            lengths = torch.div(lengths + 2 * (k // 2) - k, s, rounding_mode="floor") + 1
         return lengths
 
-    def forward(
-        self, features: torch.Tensor, lengths: torch.LongTensor
-    ) -> tuple[torch.Tensor, torch.LongTensor]:
+    def forward(self, features: torch.Tensor, lengths: torch.LongTensor) -> tuple[torch.Tensor, torch.LongTensor]:
         """`features`: `(batch, frames, input_size)` -> `((batch, frames_out, output_size), lengths_out)`."""
-        for conv, norm, k, s in zip(
-            self.convs, self.norms, self.kernel_sizes, self.strides
-        ):
-            valid = (
-                torch.arange(features.shape[1], device=features.device)[None, :]
-                < lengths[:, None]
-            )
+        for conv, norm, k, s in zip(self.convs, self.norms, self.kernel_sizes, self.strides):
+            valid = torch.arange(features.shape[1], device=features.device)[None, :] < lengths[:, None]
             features = features.masked_fill(~valid[..., None], 0.0)
             features = norm(conv(features.transpose(1, 2)).transpose(1, 2))
-            lengths = (
-                torch.div(lengths + 2 * (k // 2) - k, s, rounding_mode="floor") + 1
-            )
+            lengths = torch.div(lengths + 2 * (k // 2) - k, s, rounding_mode="floor") + 1
         return features, lengths
 
 
@@ -169,16 +144,10 @@ def build_audio_encoder(audio_config: PretrainedConfig) -> PreTrainedModel:
 
         return WhisperEncoder(audio_config)
     model = AutoModel.from_config(audio_config)
-    return (
-        model.get_encoder()
-        if getattr(audio_config, "is_encoder_decoder", False)
-        else model
-    )
+    return model.get_encoder() if getattr(audio_config, "is_encoder_decoder", False) else model
 
 
-def resolve_backbone_id(
-    backbone_id: str, base_dir: str | os.PathLike | None = None
-) -> str:
+def resolve_backbone_id(backbone_id: str, base_dir: str | os.PathLike | None = None) -> str:
     """
     Where a backbone named in a config lives on this machine. `builtin:` names (e.g. `builtin:whisper-tiny.en`)
     are built or converted locally by the training package; paths starting with `./` or `../` are relative to
@@ -188,25 +157,19 @@ def resolve_backbone_id(
     if backbone_id.startswith("builtin:"):
         try:
             # Imported by name: a `from .training...` line would make `save_pretrained` copy it as remote code.
-            resolve_backbone = importlib.import_module(
-                ".training.backbones", __package__
-            ).resolve_backbone
+            resolve_backbone = importlib.import_module(".training.backbones", __package__).resolve_backbone
         except ImportError as error:
             raise ValueError(
                 f"Backbone {backbone_id!r} is built locally by modeling_speechverse.training, which could not be "
                 f"imported ({error}); install the project with its `train` extra or point the config at a local copy"
             ) from None
-        return resolve_backbone(
-            backbone_id, Path.home() / ".cache" / "speechverse" / "backbones"
-        )
+        return resolve_backbone(backbone_id, Path.home() / ".cache" / "speechverse" / "backbones")
     if base_dir is not None and backbone_id.startswith(("./", "../")):
         return str((Path(base_dir) / backbone_id).resolve())
     return backbone_id
 
 
-def _shorten_whisper_window(
-    encoder: PreTrainedModel, max_source_positions: int
-) -> None:
+def _shorten_whisper_window(encoder: PreTrainedModel, max_source_positions: int) -> None:
     """
     Run a Whisper encoder on a window shorter than the 30 s it was trained on: keep the first
     `max_source_positions` rows of its fixed sinusoidal position table (exactly what Whisper computes for those
@@ -223,9 +186,7 @@ def _shorten_whisper_window(
     encoder.config.max_source_positions = max_source_positions
 
 
-def load_audio_encoder(
-    backbone_id: str, audio_config: PretrainedConfig | None = None, **kwargs
-) -> PreTrainedModel:
+def load_audio_encoder(backbone_id: str, audio_config: PretrainedConfig | None = None, **kwargs) -> PreTrainedModel:
     """
     The pretrained audio encoder at `backbone_id` (Hub id, local path or `builtin:` name, see
     `resolve_backbone_id`). With `audio_config` (a SpeechVerse config's), a Whisper encoder is cut to that
@@ -233,23 +194,17 @@ def load_audio_encoder(
     """
     model = AutoModel.from_pretrained(resolve_backbone_id(backbone_id), **kwargs)
     encoder = model.get_encoder() if model.config.is_encoder_decoder else model
-    if audio_config is not None and audio_config.model_type == "whisper":
-        if audio_config.max_source_positions != encoder.config.max_source_positions:
-            _shorten_whisper_window(encoder, audio_config.max_source_positions)
+    whisper = audio_config is not None and audio_config.model_type == "whisper"
+    if whisper and audio_config.max_source_positions != encoder.config.max_source_positions:
+        _shorten_whisper_window(encoder, audio_config.max_source_positions)
     return encoder
 
 
 def language_model_class(text_config: PretrainedConfig):
-    return (
-        AutoModelForSeq2SeqLM
-        if getattr(text_config, "is_encoder_decoder", False)
-        else AutoModelForCausalLM
-    )
+    return AutoModelForSeq2SeqLM if getattr(text_config, "is_encoder_decoder", False) else AutoModelForCausalLM
 
 
-def _check_backbone_matches(
-    expected: PretrainedConfig, loaded: PretrainedConfig, role: str, backbone_id: str
-):
+def _check_backbone_matches(expected: PretrainedConfig, loaded: PretrainedConfig, role: str, backbone_id: str):
     for name in _ARCHITECTURE_FIELDS:
         want, got = getattr(expected, name, None), getattr(loaded, name, None)
         if want != got:
@@ -295,22 +250,14 @@ class SpeechVerseForConditionalGeneration(SpeechVersePreTrainedModel, Generation
         language_model: PreTrainedModel | None = None,
     ):
         super().__init__(config)
-        self.audio_encoder = (
-            audio_encoder
-            if audio_encoder is not None
-            else build_audio_encoder(config.audio_config)
-        )
+        self.audio_encoder = audio_encoder if audio_encoder is not None else build_audio_encoder(config.audio_config)
         self.language_model = (
             language_model
             if language_model is not None
-            else language_model_class(config.text_config).from_config(
-                config.text_config
-            )
+            else language_model_class(config.text_config).from_config(config.text_config)
         )
         self.layer_weighting = (
-            SpeechVerseLayerWeighting(config.num_audio_layers)
-            if config.layer_weighting == "all"
-            else None
+            SpeechVerseLayerWeighting(config.num_audio_layers) if config.layer_weighting == "all" else None
         )
         self.downsampler = SpeechVerseDownsampler(
             config.audio_hidden_size,
@@ -347,9 +294,7 @@ class SpeechVerseForConditionalGeneration(SpeechVersePreTrainedModel, Generation
     def _lora_layers(self):
         from peft.tuners.tuners_utils import BaseTunerLayer
 
-        return [
-            m for m in self.language_model.modules() if isinstance(m, BaseTunerLayer)
-        ]
+        return [m for m in self.language_model.modules() if isinstance(m, BaseTunerLayer)]
 
     def set_lora_enabled(self, enabled: bool) -> None:
         """Switch the LoRA adapters in (trainable) or out (inactive, frozen): stage 1 vs stage 2 of Section 2.3."""
@@ -361,30 +306,19 @@ class SpeechVerseForConditionalGeneration(SpeechVersePreTrainedModel, Generation
 
     def is_adapter_parameter(self, name: str) -> bool:
         """Whether a parameter is one of SpeechVerse's own weights (saved in adapter checkpoints)."""
-        return (
-            not name.startswith(("audio_encoder.", "language_model."))
-            or "lora_" in name
-        )
+        return not name.startswith(("audio_encoder.", "language_model.")) or "lora_" in name
 
     def adapter_state_dict(self) -> dict[str, torch.Tensor]:
         """The layer weights, downsampler and LoRA weights: everything that is not a frozen backbone weight."""
-        return {
-            name: tensor
-            for name, tensor in self.state_dict().items()
-            if self.is_adapter_parameter(name)
-        }
+        return {name: tensor for name, tensor in self.state_dict().items() if self.is_adapter_parameter(name)}
 
     # ----------------------------------------------------------------------------------------------- audio path
 
     def get_input_embeddings(self) -> nn.Module:
         return self.language_model.get_input_embeddings()
 
-    def _encoder_frame_lengths(
-        self, feature_attention_mask: torch.Tensor
-    ) -> torch.LongTensor:
-        return self.audio_encoder._get_feat_extract_output_lengths(
-            feature_attention_mask.sum(-1)
-        ).long()
+    def _encoder_frame_lengths(self, feature_attention_mask: torch.Tensor) -> torch.LongTensor:
+        return self.audio_encoder._get_feat_extract_output_lengths(feature_attention_mask.sum(-1)).long()
 
     def encode_audio(
         self,
@@ -406,10 +340,7 @@ class SpeechVerseForConditionalGeneration(SpeechVersePreTrainedModel, Generation
         """
         if feature_attention_mask is None:
             feature_attention_mask = torch.ones(
-                input_features.shape[0],
-                input_features.shape[-1],
-                dtype=torch.long,
-                device=input_features.device,
+                input_features.shape[0], input_features.shape[-1], dtype=torch.long, device=input_features.device
             )
         frame_lengths = self._encoder_frame_lengths(feature_attention_mask)
         if int(frame_lengths.max()) > self.config.max_audio_frames:
@@ -417,32 +348,20 @@ class SpeechVerseForConditionalGeneration(SpeechVersePreTrainedModel, Generation
                 f"Audio of {int(frame_lengths.max())} encoder frames exceeds the limit of {self.config.max_audio_frames} "
                 f"({self.config.max_audio_seconds:.1f} s); split the audio or raise config.max_audio_frames"
             )
-        encoder_kwargs = {
-            self.audio_encoder.main_input_name: input_features.to(
-                self.audio_encoder.dtype
-            )
-        }
+        encoder_kwargs = {self.audio_encoder.main_input_name: input_features.to(self.audio_encoder.dtype)}
         if getattr(self.config.audio_config, "feat_extract_norm", "layer") == "layer":
             # Group-norm wav2vec2 models were trained without attention masks (transformers' guidance).
             encoder_kwargs["attention_mask"] = feature_attention_mask
         with torch.no_grad():
-            encoded = self.audio_encoder(
-                **encoder_kwargs,
-                output_hidden_states=output_hidden_states,
-                return_dict=True,
-            )
+            encoded = self.audio_encoder(**encoder_kwargs, output_hidden_states=output_hidden_states, return_dict=True)
         return encoded, frame_lengths
 
     def get_audio_features(
-        self,
-        input_features: torch.Tensor,
-        feature_attention_mask: torch.Tensor | None = None,
+        self, input_features: torch.Tensor, feature_attention_mask: torch.Tensor | None = None
     ) -> SpeechVerseAudioFeatures:
         """Encoder -> layer weighting (Eq. 1) -> downsampler; inputs as for `encode_audio`."""
         encoded, frame_lengths = self.encode_audio(
-            input_features,
-            feature_attention_mask,
-            output_hidden_states=self.layer_weighting is not None,
+            input_features, feature_attention_mask, output_hidden_states=self.layer_weighting is not None
         )
         if self.layer_weighting is not None:
             features = self.layer_weighting(encoded.hidden_states[1:])
@@ -452,9 +371,7 @@ class SpeechVerseForConditionalGeneration(SpeechVersePreTrainedModel, Generation
         features = features[:, : int(frame_lengths.max())]
         features = features.to(self.downsampler.convs[0].weight.dtype)
         embeds, lengths = self.downsampler(features, frame_lengths)
-        return SpeechVerseAudioFeatures(
-            embeds=embeds.to(self.language_model.dtype), lengths=lengths
-        )
+        return SpeechVerseAudioFeatures(embeds=embeds.to(self.language_model.dtype), lengths=lengths)
 
     def prepare_inputs_embeds(
         self,
@@ -472,9 +389,7 @@ class SpeechVerseForConditionalGeneration(SpeechVersePreTrainedModel, Generation
         causal LMs `position_ids` (and `labels` aligned with `inputs_embeds`); encoder-decoder `labels` pass through.
         """
         if input_features is None and input_ids is None:
-            raise ValueError(
-                "Give audio (`input_features`), an instruction (`input_ids`), or both"
-            )
+            raise ValueError("Give audio (`input_features`), an instruction (`input_ids`), or both")
         causal = not self.config.is_encoder_decoder_llm
         embed_tokens = self.get_input_embeddings()
         segments = []
@@ -483,19 +398,12 @@ class SpeechVerseForConditionalGeneration(SpeechVersePreTrainedModel, Generation
             frames = torch.arange(audio.embeds.shape[1], device=audio.embeds.device)
             segments.append((audio.embeds, frames[None, :] < audio.lengths[:, None]))
         if input_ids is not None:
-            if (
-                input_features is not None
-                and input_ids.shape[0] != input_features.shape[0]
-            ):
+            if input_features is not None and input_ids.shape[0] != input_features.shape[0]:
                 raise ValueError(
                     f"Got {input_features.shape[0]} audio clips but {input_ids.shape[0]} instructions; give one "
                     "instruction per clip"
                 )
-            text_valid = (
-                attention_mask.bool()
-                if attention_mask is not None
-                else torch.ones_like(input_ids).bool()
-            )
+            text_valid = attention_mask.bool() if attention_mask is not None else torch.ones_like(input_ids).bool()
             segments.append((embed_tokens(input_ids), text_valid))
         if labels is not None and labels.shape[-1] > self.config.max_label_tokens:
             raise ValueError(
@@ -503,9 +411,7 @@ class SpeechVerseForConditionalGeneration(SpeechVersePreTrainedModel, Generation
             )
         if causal and labels is not None:
             label_valid = labels != -100
-            segments.append(
-                (embed_tokens(labels.masked_fill(~label_valid, 0)), label_valid)
-            )
+            segments.append((embed_tokens(labels.masked_fill(~label_valid, 0)), label_valid))
         inputs_embeds, packed_mask, positions = pack_segments(segments, left_pad=causal)
         inputs = {"inputs_embeds": inputs_embeds, "attention_mask": packed_mask}
         if causal:
@@ -513,9 +419,7 @@ class SpeechVerseForConditionalGeneration(SpeechVersePreTrainedModel, Generation
             if labels is not None:
                 packed_labels = torch.full_like(packed_mask, -100)
                 rows, cols = label_valid.nonzero(as_tuple=True)
-                inputs["labels"] = packed_labels.index_put(
-                    (rows, positions[-1][rows, cols]), labels[rows, cols]
-                )
+                inputs["labels"] = packed_labels.index_put((rows, positions[-1][rows, cols]), labels[rows, cols])
         elif labels is not None:
             inputs["labels"] = labels
         return inputs
@@ -538,9 +442,7 @@ class SpeechVerseForConditionalGeneration(SpeechVersePreTrainedModel, Generation
         Returns the LLM's output (`Seq2SeqLMOutput` or `CausalLMOutputWithPast`) with `loss` when `labels` are given.
         For causal LMs `logits` cover the packed sequence (audio, instruction, answer).
         """
-        inputs = self.prepare_inputs_embeds(
-            input_features, feature_attention_mask, input_ids, attention_mask, labels
-        )
+        inputs = self.prepare_inputs_embeds(input_features, feature_attention_mask, input_ids, attention_mask, labels)
         return self.language_model(**inputs, **kwargs)
 
     @torch.no_grad()
@@ -559,27 +461,20 @@ class SpeechVerseForConditionalGeneration(SpeechVersePreTrainedModel, Generation
         Returns `(batch * num_return_sequences, tokens)` generated ids (for T5 they start with the decoder start
         token; `processor.batch_decode(..., skip_special_tokens=True)` drops it).
         """
-        inputs = self.prepare_inputs_embeds(
-            input_features, feature_attention_mask, input_ids, attention_mask
-        )
+        inputs = self.prepare_inputs_embeds(input_features, feature_attention_mask, input_ids, attention_mask)
         # Generation derives positions from the attention mask itself.
         inputs.pop("position_ids", None)
         return self.language_model.generate(**inputs, **generate_kwargs)
 
     # ----------------------------------------------------------------------------------------------- saving
 
-    def save_pretrained(
-        self, save_directory, *args, save_full: bool = False, state_dict=None, **kwargs
-    ):
+    def save_pretrained(self, save_directory, *args, save_full: bool = False, state_dict=None, **kwargs):
         """
         Save the config and, by default, only the trainable weights (layer weights, downsampler, LoRA): the frozen
         backbones are referenced by `config.audio_backbone_id` / `config.text_backbone_id`. `save_full=True` saves
         every weight, for use where the backbones cannot be fetched.
         """
-        if not save_full and (
-            self.config.audio_backbone_id is None
-            or self.config.text_backbone_id is None
-        ):
+        if not save_full and (self.config.audio_backbone_id is None or self.config.text_backbone_id is None):
             logger.warning(
                 "config.audio_backbone_id / text_backbone_id are not set, so the frozen backbones could not be found "
                 "again from an adapter-only checkpoint: saving every weight instead (save_full=True)."
@@ -605,75 +500,43 @@ class SpeechVerseForConditionalGeneration(SpeechVersePreTrainedModel, Generation
         """
         if config is None:
             if audio_backbone is None or text_backbone is None:
-                raise ValueError(
-                    "Give a config or both audio_backbone and text_backbone"
-                )
-            config = SpeechVerseConfig.from_backbones(
-                audio_backbone, text_backbone, **config_kwargs
-            )
+                raise ValueError("Give a config or both audio_backbone and text_backbone")
+            config = SpeechVerseConfig.from_backbones(audio_backbone, text_backbone, **config_kwargs)
         if config.audio_backbone_id is None or config.text_backbone_id is None:
-            raise ValueError(
-                "config.audio_backbone_id and config.text_backbone_id must name the pretrained backbones"
-            )
+            raise ValueError("config.audio_backbone_id and config.text_backbone_id must name the pretrained backbones")
         load_kwargs = {"dtype": dtype} if dtype is not None else {}
-        audio_encoder = load_audio_encoder(
-            config.audio_backbone_id, config.audio_config, **load_kwargs
-        )
-        _check_backbone_matches(
-            config.audio_config, audio_encoder.config, "audio", config.audio_backbone_id
-        )
+        audio_encoder = load_audio_encoder(config.audio_backbone_id, config.audio_config, **load_kwargs)
+        _check_backbone_matches(config.audio_config, audio_encoder.config, "audio", config.audio_backbone_id)
         language_model = language_model_class(config.text_config).from_pretrained(
             resolve_backbone_id(config.text_backbone_id), **load_kwargs
         )
-        _check_backbone_matches(
-            config.text_config, language_model.config, "text", config.text_backbone_id
-        )
+        _check_backbone_matches(config.text_config, language_model.config, "text", config.text_backbone_id)
         return cls(config, audio_encoder=audio_encoder, language_model=language_model)
 
     @classmethod
-    def from_pretrained(
-        cls, pretrained_model_name_or_path, *model_args, config=None, **kwargs
-    ):
+    def from_pretrained(cls, pretrained_model_name_or_path, *model_args, config=None, **kwargs):
         """
         Load a saved SpeechVerse model. Adapter-only checkpoints (the default of `save_pretrained`) load the frozen
         backbones from the ids in their config, then the trainable weights from the checkpoint.
         """
         hub_kwargs = {
             k: kwargs[k]
-            for k in (
-                "cache_dir",
-                "force_download",
-                "local_files_only",
-                "token",
-                "revision",
-                "subfolder",
-            )
+            for k in ("cache_dir", "force_download", "local_files_only", "token", "revision", "subfolder")
             if k in kwargs
         }
         if not isinstance(config, SpeechVerseConfig):
-            config = cls.config_class.from_pretrained(
-                pretrained_model_name_or_path, **hub_kwargs
-            )
+            config = cls.config_class.from_pretrained(pretrained_model_name_or_path, **hub_kwargs)
         if config.checkpoint_contents == "full":
-            return super().from_pretrained(
-                pretrained_model_name_or_path, *model_args, config=config, **kwargs
-            )
+            return super().from_pretrained(pretrained_model_name_or_path, *model_args, config=config, **kwargs)
         from safetensors.torch import load_file
 
         # A relative text backbone (`../mini-t5`) lives next to the checkpoint; the config keeps the portable id.
         portable_text_id = config.text_backbone_id
-        if (
-            os.path.isdir(pretrained_model_name_or_path)
-            and portable_text_id is not None
-        ):
-            config.text_backbone_id = resolve_backbone_id(
-                portable_text_id, pretrained_model_name_or_path
-            )
+        if os.path.isdir(pretrained_model_name_or_path) and portable_text_id is not None:
+            config.text_backbone_id = resolve_backbone_id(portable_text_id, pretrained_model_name_or_path)
         model = cls.from_backbones(config=config, dtype=kwargs.get("dtype"))
         model.config.text_backbone_id = portable_text_id
-        weights_file = cached_file(
-            pretrained_model_name_or_path, ADAPTER_WEIGHTS_NAME, **hub_kwargs
-        )
+        weights_file = cached_file(pretrained_model_name_or_path, ADAPTER_WEIGHTS_NAME, **hub_kwargs)
         model.load_adapter_weights(load_file(weights_file))
         model.eval()
         return model
@@ -683,11 +546,7 @@ class SpeechVerseForConditionalGeneration(SpeechVersePreTrainedModel, Generation
         expected = self.adapter_state_dict()
         missing = sorted(set(expected) - set(state_dict))
         unexpected = sorted(set(state_dict) - set(expected))
-        mismatched = [
-            k
-            for k in expected.keys() & state_dict.keys()
-            if expected[k].shape != state_dict[k].shape
-        ]
+        mismatched = [k for k in expected.keys() & state_dict.keys() if expected[k].shape != state_dict[k].shape]
         if missing or unexpected or mismatched:
             raise ValueError(
                 "The checkpoint's adapter weights do not fit this model's config: "

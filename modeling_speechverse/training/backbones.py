@@ -20,10 +20,7 @@ TINY_BACKBONES = ("tiny-wavlm", "tiny-t5")
 WHISPER_TINY_EN = "whisper-tiny.en"
 WHISPER_WINDOW_SECONDS = 10
 WHISPER_TINY_EN_SHORT = f"{WHISPER_TINY_EN}-{WHISPER_WINDOW_SECONDS}s"
-BUILTIN_BACKBONES = tuple(
-    BUILTIN_PREFIX + name
-    for name in (*TINY_BACKBONES, WHISPER_TINY_EN, WHISPER_TINY_EN_SHORT)
-)
+BUILTIN_BACKBONES = tuple(BUILTIN_PREFIX + name for name in (*TINY_BACKBONES, WHISPER_TINY_EN, WHISPER_TINY_EN_SHORT))
 
 
 def _tiny_backbones(directory: Path) -> Path:
@@ -53,9 +50,7 @@ def _short_window_whisper(source: Path, target: Path, seconds: int) -> Path:
     from ..modeling_speechverse import _shorten_whisper_window
 
     model = WhisperModel.from_pretrained(source)
-    feature_extractor = AutoFeatureExtractor.from_pretrained(
-        source, chunk_length=seconds
-    )
+    feature_extractor = AutoFeatureExtractor.from_pretrained(source, chunk_length=seconds)
     # 100 mel frames per second, halved by the encoder's stride-2 convolution.
     _shorten_whisper_window(model.get_encoder(), feature_extractor.nb_max_frames // 2)
     staging = target.with_name(f".{target.name}.{os.getpid()}.tmp")
@@ -87,11 +82,5 @@ def resolve_backbone(spec: str, directory: str | Path) -> str:
         from ..convert.whisper_ct2 import ensure_whisper_tiny_en
 
         source = ensure_whisper_tiny_en()
-        return str(
-            _short_window_whisper(
-                source, source.with_name(WHISPER_TINY_EN_SHORT), WHISPER_WINDOW_SECONDS
-            )
-        )
-    raise ValueError(
-        f"unknown backbone {spec!r}; built-in backbones are {list(BUILTIN_BACKBONES)}"
-    )
+        return str(_short_window_whisper(source, source.with_name(WHISPER_TINY_EN_SHORT), WHISPER_WINDOW_SECONDS))
+    raise ValueError(f"unknown backbone {spec!r}; built-in backbones are {list(BUILTIN_BACKBONES)}")

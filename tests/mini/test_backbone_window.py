@@ -20,9 +20,7 @@ pytest.importorskip(
 )
 from modeling_speechverse.training.backbones import resolve_backbone  # noqa: E402
 
-CLIP = (
-    Path(__file__).resolve().parents[2] / "space" / "examples" / "turn_on_the_radio.wav"
-)
+CLIP = Path(__file__).resolve().parents[2] / "space" / "examples" / "turn_on_the_radio.wav"
 
 
 @pytest.fixture(scope="module")
@@ -51,18 +49,12 @@ def test_config_window_cuts_the_30s_encoder_to_the_10s_one(whisper_paths):
     full = load_audio_encoder(full_path).eval()
     assert cut.config.max_source_positions == 500
     assert cut.embed_positions.weight.shape == (500, 384)
-    torch.testing.assert_close(
-        cut.embed_positions.weight, full.embed_positions.weight[:500]
-    )
+    torch.testing.assert_close(cut.embed_positions.weight, full.embed_positions.weight[:500])
     torch.testing.assert_close(cut.embed_positions.weight, saved.embed_positions.weight)
 
     waveform, rate = soundfile.read(CLIP, dtype="float32")
-    features_10 = AutoFeatureExtractor.from_pretrained(short_path)(
-        waveform, sampling_rate=rate, return_tensors="pt"
-    )
-    features_30 = AutoFeatureExtractor.from_pretrained(full_path)(
-        waveform, sampling_rate=rate, return_tensors="pt"
-    )
+    features_10 = AutoFeatureExtractor.from_pretrained(short_path)(waveform, sampling_rate=rate, return_tensors="pt")
+    features_30 = AutoFeatureExtractor.from_pretrained(full_path)(waveform, sampling_rate=rate, return_tensors="pt")
     with torch.no_grad():
         out_10 = cut(features_10.input_features).last_hidden_state
         out_30 = full(features_30.input_features).last_hidden_state
@@ -70,9 +62,7 @@ def test_config_window_cuts_the_30s_encoder_to_the_10s_one(whisper_paths):
     # On the clip's real frames the 10 s window sees less padding but the same speech: nearly the same states
     # (measured cosine 0.98; an unsliced or wrongly positioned table gives far lower).
     speech_frames = int(len(waveform) / rate * 50)
-    similarity = torch.nn.functional.cosine_similarity(
-        out_10[0, :speech_frames], out_30[0, :speech_frames], dim=-1
-    )
+    similarity = torch.nn.functional.cosine_similarity(out_10[0, :speech_frames], out_30[0, :speech_frames], dim=-1)
     assert similarity.mean() > 0.95
 
 
@@ -88,9 +78,7 @@ def test_resolve_backbone_id(tmp_path, whisper_paths):
     full_path, _ = whisper_paths
     assert resolve_backbone_id("builtin:whisper-tiny.en") == full_path
     checkpoint = tmp_path / "checkpoints" / "model"
-    assert resolve_backbone_id("../mini-t5", checkpoint) == str(
-        (tmp_path / "checkpoints" / "mini-t5").resolve()
-    )
+    assert resolve_backbone_id("../mini-t5", checkpoint) == str((tmp_path / "checkpoints" / "mini-t5").resolve())
     assert resolve_backbone_id("google/flan-t5-xl", checkpoint) == "google/flan-t5-xl"
     assert resolve_backbone_id("../mini-t5") == "../mini-t5"
     with pytest.raises(ValueError, match="unknown backbone"):
