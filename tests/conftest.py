@@ -8,6 +8,7 @@ import torch
 
 from modeling_speechverse import SpeechVerseConfig, SpeechVerseForConditionalGeneration, SpeechVerseProcessor
 from modeling_speechverse.testing_utils import (
+    save_tiny_backbones,
     tiny_audio_config,
     tiny_feature_extractor,
     tiny_t5_tokenizer,
@@ -41,3 +42,17 @@ def tiny_t5():
 @pytest.fixture
 def tiny_causal():
     return make_tiny("wavlm", "llama")
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory):
+    """A saved adapter-only checkpoint folder (model + processor) over tiny backbones in local folders."""
+    work = tmp_path_factory.mktemp("tiny-checkpoint")
+    audio_id, text_id = save_tiny_backbones(work)
+    torch.manual_seed(0)
+    config = SpeechVerseConfig.from_backbones(audio_id, text_id, lora_rank=4, max_audio_frames=1500)
+    model = SpeechVerseForConditionalGeneration.from_backbones(config=config)
+    processor = SpeechVerseProcessor.from_backbones(audio_id, text_id, max_audio_seconds=config.max_audio_seconds)
+    model.save_pretrained(work / "model")
+    processor.save_pretrained(work / "model")
+    return work / "model"

@@ -47,3 +47,16 @@ def test_cpu_run_on_tiny_configs(tmp_path):
     reference = next(row for row in saved["training"] if row["system"] == "reference")
     assert ours["padding"] <= reference["padding"]  # length-grouped batches against the reference's arrival order
     assert all(row["seconds"] > 0 and row["first_token_seconds"] > 0 for row in saved["generation"])
+
+
+def test_cpu_real_time_factor_script(tiny_checkpoint, tmp_path):
+    import cpu_rtf
+
+    out = tmp_path / "rtf.json"
+    rows = cpu_rtf.main(["--model", str(tiny_checkpoint), "--repeats", "1", "--max-new-tokens", "4", "--out", str(out)])
+    assert [row["clip"] for row in rows] == [clip.name for clip in cpu_rtf.CLIPS] and len(rows) == 3
+    for row in rows:
+        assert row["rtf"] == pytest.approx(row["generate_seconds"] / row["audio_seconds"], rel=1e-2)
+    saved = json.loads(out.read_text())
+    total = sum(r["generate_seconds"] for r in rows) / sum(r["audio_seconds"] for r in rows)
+    assert saved["rtf"] == pytest.approx(total)
