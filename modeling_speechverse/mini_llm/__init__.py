@@ -3,7 +3,7 @@ pretraining, instruction tuning on the text form of the tasks). Build it with
 `python -m modeling_speechverse.mini_llm.build --out checkpoints/mini-t5`."""
 
 from .instruct import TEXT_INPUT_FORMAT, TEXT_TASKS, TextExample, format_text_input, text_examples
-from .span_corruption import SpanCorruptionCollator, compute_input_and_target_lengths, random_spans_noise_mask
+from .span_corruption import SpanCorruptionCollator, random_spans_noise_mask
 from .tokenizer import train_t5_tokenizer
 
 __all__ = [
@@ -11,7 +11,6 @@ __all__ = [
     "TEXT_TASKS",
     "SpanCorruptionCollator",
     "TextExample",
-    "compute_input_and_target_lengths",
     "format_text_input",
     "random_spans_noise_mask",
     "text_examples",

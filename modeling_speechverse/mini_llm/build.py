@@ -81,7 +81,7 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
 
     pretrain_config = TrainingConfig(
         steps=args.pretrain_steps,
-        batch_size=args.batch_size,
+        batch_size=args.pretrain_batch_size,
         learning_rate=args.pretrain_lr,
         warmup_steps=max(1, args.pretrain_steps // 10),
         log_every=args.log_every,
@@ -95,7 +95,6 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
         validation_texts,
         pretrain_config,
         work / "pretrain",
-        inputs_length=args.inputs_length,
         seed=args.seed,
         log=logger.info,
     )
@@ -130,7 +129,6 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
         "threads": args.threads,
         "num_parameters": num_parameters,
         "vocab_size": len(tokenizer),
-        "inputs_length": args.inputs_length,
         "train_texts": len(train_texts),
         "instruction_examples": {task: sum(e.task == task for e in examples) for task in TEXT_TASKS},
         "pretrain": {"config": asdict(pretrain_config), "history": pretrain_history},
@@ -152,9 +150,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (1 is fastest on a busy 2-core box)")
     parser.add_argument("--vocab-size", type=int, default=8000)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--inputs-length", type=int, default=128, help="span-corrupted input length in tokens")
-    parser.add_argument("--pretrain-steps", type=int, default=400)
+    parser.add_argument("--pretrain-batch-size", type=int, default=64, help="sentences per pretraining step")
+    parser.add_argument("--batch-size", type=int, default=32, help="examples per instruction-tuning step")
+    parser.add_argument("--pretrain-steps", type=int, default=1500)
     parser.add_argument("--pretrain-lr", type=float, default=1e-2)
     parser.add_argument("--instruct-steps", type=int, default=1200)
     parser.add_argument("--instruct-lr", type=float, default=5e-3)

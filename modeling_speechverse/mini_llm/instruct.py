@@ -30,14 +30,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import torch
 from transformers import PreTrainedTokenizerBase, T5ForConditionalGeneration
-from transformers.trainer_pt_utils import get_length_grouped_indices
 
 from ..data.pipeline import instruction_fields
 from ..data.planning import Corpora, plan_task
 from ..tasks import get_task
-from .training import Batch, TrainingConfig, pad_seq2seq, train_seq2seq
+from .training import Batch, TrainingConfig, length_grouped_batches, pad_seq2seq, train_seq2seq
 
 TEXT_TASKS = ("ASR", "ST", "IC", "SF", "KWE", "KWS", "ASC", "INSTRUCT")
 TEXT_INPUT_FORMAT = "{transcript}\n{instruction}"
@@ -149,20 +147,12 @@ def tokenize_examples(
 def instruction_batches(
     pairs: Sequence[tuple[list[int], list[int]]], pad_token_id: int, batch_size: int, seed: int
 ) -> Callable[[int], Batch]:
-    """step -> batch of similar-length examples (transformers' length grouping), reshuffled every epoch."""
-    per_epoch = len(pairs) // batch_size
-    if per_epoch == 0:
-        raise ValueError(f"{len(pairs)} examples are fewer than one batch of {batch_size}")
-    lengths = [len(source) + len(target) for source, target in pairs]
-    orders: dict[int, list[int]] = {}
+    """step -> batch of similar-length examples, reshuffled every epoch (`training.length_grouped_batches`)."""
+    rows = length_grouped_batches([len(source) + len(target) for source, target in pairs], batch_size, seed)
 
     def make_batch(step: int) -> Batch:
-        epoch, index = divmod(step, per_epoch)
-        if epoch not in orders:
-            generator = torch.Generator().manual_seed(seed * 1000 + epoch)
-            orders[epoch] = get_length_grouped_indices(lengths, batch_size, generator=generator)
-        rows = [pairs[i] for i in orders[epoch][index * batch_size : (index + 1) * batch_size]]
-        return pad_seq2seq([source for source, _ in rows], [target for _, target in rows], pad_token_id)
+        chosen = [pairs[i] for i in rows(step)]
+        return pad_seq2seq([source for source, _ in chosen], [target for _, target in chosen], pad_token_id)
 
     return make_batch
 

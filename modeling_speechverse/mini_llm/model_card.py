@@ -17,10 +17,11 @@ _TASK_ROWS = (
 )
 
 
-def _losses(history: list[dict[str, Any]]) -> tuple[float, float, float | None]:
+def _loss_row(name: str, history: list[dict[str, Any]]) -> str:
+    """`| name | first logged training loss | last | validation loss at each checkpoint |`."""
     train = [record["loss"] for record in history if "loss" in record]
-    validation = [record["validation_loss"] for record in history if "validation_loss" in record]
-    return train[0], train[-1], validation[-1] if validation else None
+    validation = [f"{record['validation_loss']:.2f}" for record in history if "validation_loss" in record]
+    return f"| {name} | {train[0]:.3f} | {train[-1]:.3f} | {' → '.join(validation)} |"
 
 
 def _reference(task: str, result: dict[str, Any]) -> str:
@@ -38,8 +39,6 @@ def _reference(task: str, result: dict[str, Any]) -> str:
 
 def render_model_card(info: dict[str, Any], results: dict[str, dict[str, Any]]) -> str:
     """Markdown model card; `info` is the build info of `build.build`, `results` its `evaluate_text_model` output."""
-    pre_first, pre_last, pre_val = _losses(info["pretrain"]["history"])
-    ins_first, ins_last, ins_val = _losses(info["instruct"]["history"])
     pre, ins = info["pretrain"]["config"], info["instruct"]["config"]
     examples = ", ".join(f"{task} {count}" for task, count in info["instruction_examples"].items())
     made = "\n".join(
@@ -60,10 +59,10 @@ def render_model_card(info: dict[str, Any], results: dict[str, dict[str, Any]]) 
             ),
             (
                 "Pretraining",
-                f"T5 span corruption (15% noise, mean span 3) on {info['train_texts']:,} sentences packed into blocks "
-                f"whose corrupted inputs are {info['inputs_length']} tokens; {pre['steps']} steps x "
-                f"{pre['batch_size']} blocks, Adafactor lr {pre['learning_rate']:g} (linear warm-up "
-                f"{pre['warmup_steps']}, linear decay), bf16 autocast",
+                f"T5 span corruption (15% noise, mean span 3) on {info['train_texts']:,} train-split texts, one text "
+                "per example (not T5's packed blocks: see `pretrain.py`); "
+                f"{pre['steps']} steps x {pre['batch_size']} texts, Adafactor lr {pre['learning_rate']:g} (linear "
+                f"warm-up {pre['warmup_steps']}, linear decay), bf16 autocast",
             ),
             (
                 "Instruction tuning",
@@ -142,10 +141,14 @@ random order, and KWS is balanced yes/no.
 
 ## Numbers
 
-| | start | end | validation (end) |
+Cross-entropy per target token. Training losses are means over the first / last logging interval
+({info["pretrain"]["config"]["log_every"]} steps; batches are grouped by length, so single intervals are noisy);
+validation losses are on the validation split at every checkpoint.
+
+| stage | training, start | training, end | validation at each checkpoint |
 |---|---|---|---|
-| pretraining loss (span corruption) | {pre_first:.3f} | {pre_last:.3f} | {pre_val:.3f} |
-| instruction-tuning loss | {ins_first:.3f} | {ins_last:.3f} | {ins_val:.3f} |
+{_loss_row("pretraining (span corruption)", info["pretrain"]["history"])}
+{_loss_row("instruction tuning", info["instruct"]["history"])}
 
 Text-only evaluation of the GT -> LLM model on held-out test-split sentences ({results[next(iter(results))]["n"]}
 examples per task, training prompts, greedy decoding, the project's SpeechVerse metrics; 0-100, WER lower is

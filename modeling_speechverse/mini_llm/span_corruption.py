@@ -1,8 +1,8 @@
 """T5 span corruption (Raffel et al. 2020, Sec. 3.1.4): drop random spans, predict them after sentinels.
 
-The span sampling and the length arithmetic follow transformers' `examples/flax/language-modeling/run_t5_mlm_flax.py`
-(`compute_input_and_target_lengths`, `random_spans_noise_mask`), written here for numpy generators passed in by the
-caller so that every batch is a pure function of its seed.
+The span sampling follows `random_spans_noise_mask` of transformers'
+`examples/flax/language-modeling/run_t5_mlm_flax.py`, written here for numpy generators passed in by the caller so that
+every batch is a pure function of its seed.
 
 Example (noise spans marked): tokens `a b [c d] e f [g] h </s>` become
 
@@ -19,29 +19,6 @@ import torch
 from transformers import PreTrainedTokenizerBase
 
 from .training import pad_seq2seq
-
-
-def compute_input_and_target_lengths(
-    inputs_length: int, noise_density: float, mean_noise_span_length: float
-) -> tuple[int, int]:
-    """The raw token length whose corrupted form is `inputs_length` long, and the length of its targets.
-
-    Returns:
-        `(tokens_length, targets_length)`: cut the packed text into blocks of `tokens_length`; after corruption the
-        inputs have at most `inputs_length` tokens (with `</s>`) and the labels `targets_length`.
-    """
-
-    def lengths(tokens_length: int) -> tuple[int, int]:
-        num_noise_tokens = int(round(tokens_length * noise_density))
-        num_nonnoise_tokens = tokens_length - num_noise_tokens
-        num_noise_spans = int(round(num_noise_tokens / mean_noise_span_length))
-        # inputs: the kept tokens, one sentinel per span and </s>; targets: the dropped tokens, sentinels and </s>
-        return num_nonnoise_tokens + num_noise_spans + 1, num_noise_tokens + num_noise_spans + 1
-
-    tokens_length = inputs_length
-    while lengths(tokens_length + 1)[0] <= inputs_length:
-        tokens_length += 1
-    return tokens_length, lengths(tokens_length)[1]
 
 
 def _random_segmentation(num_items: int, num_segments: int, rng: np.random.Generator) -> np.ndarray:

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 from transformers import get_linear_schedule_with_warmup
 from transformers.optimization import Adafactor
+from transformers.trainer_pt_utils import get_length_grouped_indices
 
 STATE_FILE = "trainer_state.pt"
 Batch = dict[str, torch.Tensor]
@@ -68,6 +69,24 @@ def pad_seq2seq(inputs: Sequence[Sequence[int]], labels: Sequence[Sequence[int]]
         attention_mask[i, : len(row)] = 1
         label_ids[i, : len(label_row)] = torch.tensor(label_row)
     return {"input_ids": input_ids, "attention_mask": attention_mask, "labels": label_ids}
+
+
+def length_grouped_batches(lengths: Sequence[int], batch_size: int, seed: int) -> Callable[[int], list[int]]:
+    """step -> the example indices of that step: batches of similar lengths (transformers' megabatch grouping) in a
+    seeded order drawn anew every epoch, so the batch of a step never depends on the steps before it."""
+    per_epoch = len(lengths) // batch_size
+    if per_epoch == 0:
+        raise ValueError(f"{len(lengths)} examples are fewer than one batch of {batch_size}")
+    orders: dict[int, list[int]] = {}
+
+    def rows(step: int) -> list[int]:
+        epoch, index = divmod(step, per_epoch)
+        if epoch not in orders:
+            generator = torch.Generator().manual_seed(seed * 1000 + epoch)
+            orders[epoch] = get_length_grouped_indices(list(lengths), batch_size, generator=generator)
+        return orders[epoch][index * batch_size : (index + 1) * batch_size]
+
+    return rows
 
 
 def batch_loss(model: nn.Module, batch: Batch, bf16: bool) -> torch.Tensor:

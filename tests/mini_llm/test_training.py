@@ -7,7 +7,7 @@ import torch
 from transformers import T5ForConditionalGeneration
 
 from modeling_speechverse.mini_llm.pretrain import mini_t5_config
-from modeling_speechverse.mini_llm.training import TrainingConfig, pad_seq2seq, train_seq2seq
+from modeling_speechverse.mini_llm.training import TrainingConfig, length_grouped_batches, pad_seq2seq, train_seq2seq
 
 CONFIG = TrainingConfig(steps=4, batch_size=2, learning_rate=1e-3, warmup_steps=1, log_every=1, save_every=2)
 
@@ -69,3 +69,19 @@ def test_pad_seq2seq_pads_inputs_and_labels_differently():
 def test_invalid_config_is_a_value_error():
     with pytest.raises(ValueError, match="invalid training config"):
         TrainingConfig(steps=10, batch_size=2, learning_rate=1e-3, warmup_steps=20)
+
+
+def test_length_grouped_batches_cover_each_epoch_once_and_depend_only_on_the_step():
+    lengths = [(7 * i) % 23 for i in range(60)]
+    rows = length_grouped_batches(lengths, batch_size=3, seed=0)
+    first_epoch = [rows(step) for step in range(20)]
+    second_epoch = [rows(step) for step in range(20, 40)]
+    for epoch in (first_epoch, second_epoch):
+        assert sorted(i for batch in epoch for i in batch) == list(range(60))
+    assert first_epoch != second_epoch
+    fresh = length_grouped_batches(lengths, batch_size=3, seed=0)
+    assert fresh(25) == second_epoch[5] and fresh(3) == first_epoch[3]
+    other_seed = length_grouped_batches(lengths, batch_size=3, seed=1)
+    assert [other_seed(step) for step in range(20)] != first_epoch
+    with pytest.raises(ValueError, match="fewer than one batch"):
+        length_grouped_batches([1, 2], batch_size=3, seed=0)
