@@ -57,7 +57,12 @@ def save_checkpoint(model: T5ForConditionalGeneration, tokenizer, spm_model: byt
     generation config. The config keeps `dtype: float32`, so a plain `from_pretrained` computes in float32 on CPU."""
     out.mkdir(parents=True, exist_ok=True)
     model.generation_config.max_new_tokens = MAX_TARGET_TOKENS
-    half = {name: tensor.detach().to(torch.float16).contiguous() for name, tensor in model.state_dict().items()}
+    # Tied weights (`shared`, both `embed_tokens`, `lm_head`) must stay one tensor so that only one copy is saved.
+    converted: dict[int, torch.Tensor] = {}
+    half = {
+        name: converted.setdefault(tensor.data_ptr(), tensor.detach().to(torch.float16).contiguous())
+        for name, tensor in model.state_dict().items()
+    }
     model.save_pretrained(out, state_dict=half, max_shard_size=MAX_SHARD_SIZE)
     tokenizer.save_pretrained(out)
     (out / "spiece.model").write_bytes(spm_model)
