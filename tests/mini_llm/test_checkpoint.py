@@ -43,20 +43,3 @@ def test_loads_as_a_float32_t5_of_about_ten_million_parameters(mini_t5):
     assert 9_000_000 < model.num_parameters() < 13_000_000
     assert model.config.vocab_size == len(tokenizer) == 8000
     assert (model.config.decoder_start_token_id, model.config.eos_token_id) == (0, 1)
-
-
-@pytest.mark.parametrize(
-    "sentence, instruction",
-    [
-        ("wake me up at seven am tomorrow", "Transcribe the preceding audio."),
-        ("A man in a blue shirt is riding a bike.", "Please transcribe this speech."),
-    ],
-)
-def test_copies_a_short_in_domain_sentence_when_asked_to_transcribe(mini_t5, sentence, instruction):
-    assert _generate(mini_t5, sentence, instruction) == sentence
-
-
-@pytest.mark.parametrize("keyword, answer", [("alarm", "yes"), ("pizza", "no")])
-def test_answers_a_simple_keyword_search_question(mini_t5, keyword, answer):
-    instruction = f"Does the speaker say '{keyword}'? Answer yes or no."
-    assert _generate(mini_t5, "set an alarm for six thirty", instruction).lower().rstrip(".") == answer
