@@ -13,7 +13,7 @@ import os
 import random
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import datasets
 import numpy as np
@@ -21,6 +21,9 @@ import torch
 from torch.utils.data import Sampler
 
 from ..tasks import get_task, make_joint_example
+
+if TYPE_CHECKING:
+    from ..training.encoder_cache import EncoderStateCache
 
 logger = logging.getLogger(__name__)
 
@@ -132,6 +135,22 @@ def prepare_split(
     return dataset, dict(dropped)
 
 
+def add_transcript_asr_examples(dataset: datasets.Dataset) -> datasets.Dataset:
+    """
+    Every speech clip of another task also becomes an ASR example, its transcript the target (same `id`: same
+    audio). On a corpus whose ASR task has few clips this multiplies the speech the alignment stages see.
+    """
+    extra = dataset.filter(
+        lambda task, transcript: task != "ASR" and bool(transcript), input_columns=["task", "transcript"]
+    )
+    extra = extra.map(
+        lambda transcript: {"task": "ASR", "target": transcript, "labels": [], "keyword": "", "target_language": ""},
+        input_columns="transcript",
+        desc="ASR examples from transcripts",
+    )
+    return datasets.concatenate_datasets([dataset, extra])
+
+
 def mix_tasks(
     dataset: datasets.Dataset,
     weights: dict[str, float],
@@ -181,35 +200,57 @@ def decode_audio(audio: Any) -> tuple[np.ndarray, int]:
 class SpeechVerseCollator:
     """
     Turns prepared examples into a padded batch of model inputs (labels padded with -100) plus `tasks`, the task
-    code of each row. Examples whose audio is unreadable, empty, silent or too long are skipped with a warning and
-    counted in `skipped`; a batch with nothing usable left is `None`.
+    code of each row, and `audio_seconds`, the seconds of audio in the batch. Examples whose audio is unreadable,
+    empty, silent or too long are skipped with a warning and counted in `skipped`; a batch with nothing usable
+    left is `None`.
+
+    With `encoder_states`, audio comes as the encoder's cached outputs (`audio_layer_states`,
+    `audio_frame_lengths`) instead of `input_features`.
     """
 
-    def __init__(self, processor):
+    def __init__(self, processor, encoder_states: EncoderStateCache | None = None):
         self.processor = processor
+        self.encoder_states = encoder_states
         self.skipped: Counter[str] = Counter()
 
+    def _audio(self, example: dict[str, Any]) -> tuple[np.ndarray | None, float]:
+        """The example's clip (`None` when its encoder outputs are cached) and its seconds; ValueError if unusable."""
+        if self.encoder_states is not None:
+            if example["id"] not in self.encoder_states:
+                raise ValueError("unreadable audio (it has no cached encoder outputs)")
+            return None, float(example["duration"])
+        samples, sampling_rate = decode_audio(example["audio"])
+        clip = self.processor.load_audio(samples, sampling_rate)
+        return clip, len(clip) / self.processor.sampling_rate
+
     def __call__(self, examples: list[dict[str, Any]]) -> dict[str, Any] | None:
-        clips, instructions, targets, tasks = [], [], [], []
+        ids, clips, instructions, targets, tasks, seconds = [], [], [], [], [], 0.0
         for example in examples:
             try:
                 if not example.get("target"):
                     raise ValueError("missing target")
-                samples, sampling_rate = decode_audio(example["audio"])
-                clips.append(self.processor.load_audio(samples, sampling_rate))
+                clip, clip_seconds = self._audio(example)
             except ValueError as error:
                 self.skipped[str(error).split(";")[0][:60]] += 1
                 logger.warning("Skipping example %s: %s", example.get("id", "?"), error)
                 continue
+            clips.append(clip)
+            seconds += clip_seconds
+            ids.append(example.get("id"))
             instructions.append(example["instruction"])
             targets.append(example["target"])
             tasks.append(example["task"])
-        if not clips:
+        if not ids:
             return None
-        batch = self.processor(
-            audio=clips, sampling_rate=self.processor.sampling_rate, text=instructions, text_target=targets
-        )
-        return {**batch, "tasks": tasks}
+        if self.encoder_states is None:
+            batch = self.processor(
+                audio=clips, sampling_rate=self.processor.sampling_rate, text=instructions, text_target=targets
+            )
+        else:
+            states, lengths = self.encoder_states.lookup(ids)
+            batch = self.processor(text=instructions, text_target=targets)
+            batch.update(audio_layer_states=states, audio_frame_lengths=lengths)
+        return {**batch, "tasks": tasks, "audio_seconds": seconds}
 
 
 class LengthGroupedBatchSampler(Sampler[list[int]]):

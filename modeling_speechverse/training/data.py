@@ -11,6 +11,7 @@ from torch.utils.data import DataLoader, Sampler
 from ..configuration_speechverse import SpeechVerseConfig
 from ..data.pipeline import (
     LengthGroupedBatchSampler,
+    add_transcript_asr_examples,
     load_corpus,
     mix_tasks,
     prepare_split,
@@ -63,7 +64,10 @@ def build_stage_data(
         "max_audio_seconds": config.max_audio_seconds,
         "max_label_tokens": config.max_label_tokens,
     }
-    train, dropped = prepare_split(corpus["train"], tasks, prompt_split="train", **options)
+    source = corpus["train"]
+    if recipe.data.asr_from_transcripts and "ASR" in tasks:
+        source = add_transcript_asr_examples(source)
+    train, dropped = prepare_split(source, tasks, prompt_split="train", **options)
     missing = sorted(set(tasks) - set(train.unique("task")))
     if missing:
         raise ValueError(
@@ -152,9 +156,3 @@ def make_loader(
         generator=torch.Generator().manual_seed(seed),
     )
     return loader, sampler
-
-
-def batch_audio_seconds(batch: dict, feature_extractor) -> float:
-    """Seconds of real audio in a batch, from its `feature_attention_mask` (samples, or mel frames for Whisper)."""
-    samples_per_step = getattr(feature_extractor, "hop_length", 1)
-    return float(batch["feature_attention_mask"].sum()) * samples_per_step / feature_extractor.sampling_rate

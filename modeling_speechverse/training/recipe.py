@@ -75,7 +75,9 @@ class DataRecipe:
 
     `tasks` are the tasks of the full multitask stage; `task_weights` the sampling weight of each (Section 2.2,
     default 1.0). Validation comes from `validation_split`, or, when it is null, from a `validation_fraction`
-    (5%, Appendix A.2) of the training split.
+    (5%, Appendix A.2) of the training split. `asr_from_transcripts` adds every transcribed clip of the other tasks
+    to the training ASR examples (`data.pipeline.add_transcript_asr_examples`). `cache_encoder_states` runs the frozen audio encoder once over the
+    corpus and trains on its stored outputs (float16, in the `datasets` cache; see `training.encoder_cache`).
     """
 
     corpus: str
@@ -86,6 +88,8 @@ class DataRecipe:
     validation_fraction: float = Field(default=0.05, gt=0.0, lt=1.0)
     joint_rate: float = Field(default=0.0, ge=0.0, le=1.0)
     num_workers: int = Field(default=0, ge=0)
+    asr_from_transcripts: bool = False
+    cache_encoder_states: bool = False
 
     @model_validator(mode="after")
     def _check_tasks(self) -> DataRecipe:

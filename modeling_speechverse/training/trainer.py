@@ -50,8 +50,8 @@ from .checkpointing import (
     save_checkpoint,
 )
 from .curriculum import Curriculum, apply_stage
+from .encoder_cache import EncoderStateCache
 from .data import (
-    batch_audio_seconds,
     build_stage_data,
     load_training_corpus,
     make_loader,
@@ -193,7 +193,14 @@ def run(recipe: Recipe, resume: bool | str = False) -> Path:
     set_seed(recipe.train.seed)
     model, processor = build_model(recipe.model, backbones)
     corpus = load_training_corpus(recipe.data, recipe.train.seed)
-    trainer = Trainer(recipe, accelerator, model, processor, corpus, state)
+    encoder_states = None
+    if recipe.data.cache_encoder_states:
+        model.audio_encoder.to(accelerator.device)
+        with accelerator.main_process_first():
+            encoder_states = EncoderStateCache.build(
+                corpus.values(), model, processor, batch_size=recipe.train.per_device_batch_size
+            )
+    trainer = Trainer(recipe, accelerator, model, processor, corpus, state, encoder_states)
     return trainer.train(checkpoint)
 
 
@@ -211,6 +218,7 @@ class Trainer:
         processor: SpeechVerseProcessor,
         corpus: datasets.DatasetDict,
         state: TrainerState,
+        encoder_states: EncoderStateCache | None = None,
     ):
         self.recipe = recipe
         self.accelerator = accelerator
@@ -221,7 +229,7 @@ class Trainer:
         self.output_dir = Path(recipe.output_dir)
         self.deepspeed = accelerator.distributed_type == DistributedType.DEEPSPEED
         self.curriculum = Curriculum(recipe.curriculum, state, recipe.eval.min_delta)
-        self.collator = SpeechVerseCollator(processor)
+        self.collator = SpeechVerseCollator(processor, encoder_states)
         self.encoder_decoder = model.config.is_encoder_decoder_llm
         self.recipe_yaml = dump_recipe(recipe)
         self.meter = LossMeter()
@@ -379,7 +387,7 @@ class Trainer:
 
     def _micro_step(self, batch: dict[str, Any]) -> None:
         tasks = batch.pop("tasks")
-        audio_seconds = batch_audio_seconds(batch, self.processor.feature_extractor)
+        audio_seconds = batch.pop("audio_seconds")
         batch = send_to_device(batch, self.accelerator.device)
         with self.accelerator.accumulate(self.engine):
             outputs = self.engine(**batch)
@@ -461,6 +469,7 @@ class Trainer:
             if self._any_empty(batch):
                 continue
             tasks = batch.pop("tasks")
+            batch.pop("audio_seconds")
             batch = send_to_device(batch, self.accelerator.device)
             outputs = self.engine(**batch)
             if not self.eval_sampler.is_padding(index):

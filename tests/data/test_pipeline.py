@@ -18,6 +18,7 @@ from conftest import make_tiny, tone  # noqa: E402
 
 from modeling_speechverse.data.pipeline import (  # noqa: E402
     LengthGroupedBatchSampler,
+    add_transcript_asr_examples,
     SpeechVerseCollator,
     mix_tasks,
     padding_fraction,
@@ -123,6 +124,18 @@ def test_mix_tasks_uses_per_sample_weights():
     assert counts["ASR"] > counts["SC"]
     with pytest.raises(ValueError, match="absent from the data"):
         mix_tasks(data, {"ER": 1.0})
+
+
+def test_transcribed_clips_of_other_tasks_become_asr_examples():
+    data = corpus(n_per_task=2)  # ASR, KWS and IC clips have a transcript, SC clips none
+    extended = add_transcript_asr_examples(data)
+    added = extended.select(range(len(data), len(extended)))
+    assert sorted(added["id"]) == ["IC-0", "IC-1", "KWS-0", "KWS-1"]
+    assert set(added["task"]) == {"ASR"} and set(added["target"]) == {"turn on the radio"}
+    assert all(not labels for labels in added["labels"]) and set(added["keyword"]) == {""}
+    assert list(extended.select(range(len(data)))["target"]) == list(data["target"])
+    prepared, _ = prepare_split(extended, ["ASR"])
+    assert len(prepared) == 6  # 2 ASR clips + 4 added
 
 
 def test_collator_pads_masks_and_skips_bad_audio(tiny, caplog):
