@@ -605,8 +605,8 @@ def write_outputs(
 ) -> Results:
     """Write `results.json` and `report.md` (and `predictions.jsonl` if given) into `out_dir`.
 
-    With `merge`, an existing `results.json` there is kept and `results` merged into it (`merge_results`).
-    Returns what was written.
+    With `merge`, an existing `results.json` there is kept and `results` merged into it (`merge_results`), and the
+    predictions are appended to `predictions.jsonl`. Returns what was written.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -616,6 +616,6 @@ def write_outputs(
     save_results(results, path)
     write_markdown(results, out / "report.md")
     if predictions is not None:
-        with open(out / "predictions.jsonl", "w", encoding="utf-8") as handle:
+        with open(out / "predictions.jsonl", "a" if merge else "w", encoding="utf-8") as handle:
             handle.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in predictions)
     return results

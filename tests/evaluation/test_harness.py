@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 import datasets
 import pytest
@@ -16,6 +17,7 @@ from modeling_speechverse.evaluation.harness import (
     evaluate,
     merge_results,
     results_for,
+    write_outputs,
     select_tasks,
     table_configs,
 )
@@ -233,7 +235,7 @@ def test_st_is_scored_per_language_pair(corpus):
     assert item.subsets() == [("tones/en-de", [0]), ("tones/en-fr", [1])]
 
 
-def test_merging_replaces_entries_of_the_same_setting():
+def _old_and_new_results() -> tuple[Results, Results]:
     def entry(value: float, **overrides) -> ResultEntry:
         fields = dict(
             task="ER",
@@ -254,6 +256,11 @@ def test_merging_replaces_entries_of_the_same_setting():
         {"name": "m"}, {"d": {"split": "test"}}, {"seed": 0, "nested": {"a": 1}}, (entry(10.0), entry(5.0, task="SC"))
     )
     new = Results({"name": "other"}, {}, {"nested": {"b": 2}}, (entry(20.0), entry(30.0, system="baseline-classifier")))
+    return old, new
+
+
+def test_merging_replaces_entries_of_the_same_setting():
+    old, new = _old_and_new_results()
     merged = merge_results(old, new)
     assert sorted((entry.task, entry.system, entry.value) for entry in merged.results) == [
         ("ER", "baseline-classifier", 30.0),
@@ -261,6 +268,16 @@ def test_merging_replaces_entries_of_the_same_setting():
         ("SC", "e2e", 5.0),
     ]
     assert merged.model == {"name": "m"} and merged.settings == {"seed": 0, "nested": {"a": 1, "b": 2}}
+
+
+def test_merged_runs_keep_every_prediction(tmp_path):
+    old, new = _old_and_new_results()
+    write_outputs(old, tmp_path, predictions=[{"id": "a"}])
+    write_outputs(new, tmp_path, merge=True, predictions=[{"id": "b"}])
+    lines = (tmp_path / "predictions.jsonl").read_text().splitlines()
+    assert [json.loads(line)["id"] for line in lines] == ["a", "b"]
+    write_outputs(new, tmp_path, predictions=[{"id": "c"}])  # a fresh run starts the file again
+    assert (tmp_path / "predictions.jsonl").read_text().splitlines() == ['{"id": "c"}']
 
 
 # ---------------------------------------------------------------------------------------------------------------------
