@@ -34,7 +34,7 @@ CONCURRENCY_LIMIT = 1
 QUEUE_SIZE = 16
 MAX_FILE_SIZE = "25mb"
 EXAMPLES = (
-    ("turn_on_the_radio.wav", "ASR"),
+    ("set_an_alarm.wav", "ASR"),
     ("turn_on_the_radio.wav", "KWS"),
     ("set_an_alarm.wav", "IC"),
     ("weather_in_berlin.wav", "SF"),

@@ -181,8 +181,11 @@ def _shorten_whisper_window(encoder: PreTrainedModel, max_source_positions: int)
             f"audio_config.max_source_positions is {max_source_positions} but the pretrained Whisper encoder has only "
             f"{loaded} positions; it can run on a shorter window, not a longer one"
         )
-    table = encoder.embed_positions.weight.data[:max_source_positions].clone()
-    encoder.embed_positions = nn.Embedding.from_pretrained(table, freeze=True)
+    # Cut the loaded parameter in place: a new module would count as uninitialised, and the enclosing model's
+    # `post_init` would overwrite it with random values.
+    positions = encoder.embed_positions
+    positions.weight.data = positions.weight.data[:max_source_positions].clone()
+    positions.num_embeddings = max_source_positions
     encoder.config.max_source_positions = max_source_positions
 
 
@@ -320,6 +323,13 @@ class SpeechVerseForConditionalGeneration(SpeechVersePreTrainedModel, Generation
     def _encoder_frame_lengths(self, feature_attention_mask: torch.Tensor) -> torch.LongTensor:
         return self.audio_encoder._get_feat_extract_output_lengths(feature_attention_mask.sum(-1)).long()
 
+    def _check_audio_frames(self, frame_lengths: torch.LongTensor) -> None:
+        if int(frame_lengths.max()) > self.config.max_audio_frames:
+            raise ValueError(
+                f"Audio of {int(frame_lengths.max())} encoder frames exceeds the limit of {self.config.max_audio_frames} "
+                f"({self.config.max_audio_seconds:.1f} s); split the audio or raise config.max_audio_frames"
+            )
+
     def encode_audio(
         self,
         input_features: torch.Tensor,
@@ -343,11 +353,7 @@ class SpeechVerseForConditionalGeneration(SpeechVersePreTrainedModel, Generation
                 input_features.shape[0], input_features.shape[-1], dtype=torch.long, device=input_features.device
             )
         frame_lengths = self._encoder_frame_lengths(feature_attention_mask)
-        if int(frame_lengths.max()) > self.config.max_audio_frames:
-            raise ValueError(
-                f"Audio of {int(frame_lengths.max())} encoder frames exceeds the limit of {self.config.max_audio_frames} "
-                f"({self.config.max_audio_seconds:.1f} s); split the audio or raise config.max_audio_frames"
-            )
+        self._check_audio_frames(frame_lengths)
         encoder_kwargs = {self.audio_encoder.main_input_name: input_features.to(self.audio_encoder.dtype)}
         if getattr(self.config.audio_config, "feat_extract_norm", "layer") == "layer":
             # Group-norm wav2vec2 models were trained without attention masks (transformers' guidance).
@@ -356,19 +362,53 @@ class SpeechVerseForConditionalGeneration(SpeechVersePreTrainedModel, Generation
             encoded = self.audio_encoder(**encoder_kwargs, output_hidden_states=output_hidden_states, return_dict=True)
         return encoded, frame_lengths
 
-    def get_audio_features(
+    def audio_encoder_layers(
         self, input_features: torch.Tensor, feature_attention_mask: torch.Tensor | None = None
-    ) -> SpeechVerseAudioFeatures:
-        """Encoder -> layer weighting (Eq. 1) -> downsampler; inputs as for `encode_audio`."""
+    ) -> tuple[tuple[torch.Tensor, ...], torch.LongTensor]:
+        """
+        The frozen encoder's outputs that the layer weighting reads: every transformer layer's output with
+        `layer_weighting="all"`, the last one otherwise; inputs as for `encode_audio`.
+
+        Returns one `(batch, frames, hidden)` tensor per layer, cut at the longest clip's real frames (Whisper pads
+        to a fixed window), and the real frames of each item `(batch,)`.
+        """
         encoded, frame_lengths = self.encode_audio(
             input_features, feature_attention_mask, output_hidden_states=self.layer_weighting is not None
         )
-        if self.layer_weighting is not None:
-            features = self.layer_weighting(encoded.hidden_states[1:])
+        layers = encoded.hidden_states[1:] if self.layer_weighting is not None else (encoded.last_hidden_state,)
+        frames = int(frame_lengths.max())
+        return tuple(layer[:, :frames] for layer in layers), frame_lengths
+
+    def get_audio_features(
+        self,
+        input_features: torch.Tensor | None = None,
+        feature_attention_mask: torch.Tensor | None = None,
+        audio_layer_states: torch.Tensor | None = None,
+        audio_frame_lengths: torch.LongTensor | None = None,
+    ) -> SpeechVerseAudioFeatures:
+        """
+        Encoder -> layer weighting (Eq. 1) -> downsampler; inputs as for `encode_audio`, or instead the encoder's
+        outputs computed beforehand (the frozen encoder gives the same ones every epoch):
+
+        Args:
+            audio_layer_states (`torch.FloatTensor` of shape `(batch, frames, layers, hidden)`, *optional*):
+                `audio_encoder_layers` stacked on dim 2; frames past `audio_frame_lengths` are padding.
+            audio_frame_lengths (`torch.LongTensor` of shape `(batch,)`, *optional*): real frames of each item.
+        """
+        if audio_layer_states is not None:
+            if audio_frame_lengths is None:
+                raise ValueError("audio_layer_states need audio_frame_lengths, the real frames of each item")
+            expected = self.layer_weighting.layer_logits.numel() if self.layer_weighting is not None else 1
+            if audio_layer_states.dim() != 4 or audio_layer_states.shape[2] != expected:
+                raise ValueError(
+                    f"audio_layer_states must be (batch, frames, {expected} layers, hidden), got "
+                    f"{tuple(audio_layer_states.shape)}"
+                )
+            self._check_audio_frames(audio_frame_lengths)
+            layers, frame_lengths = audio_layer_states.unbind(dim=2), audio_frame_lengths
         else:
-            features = encoded.last_hidden_state
-        # Whisper pads to a fixed 30 s window: drop frames past the longest real clip.
-        features = features[:, : int(frame_lengths.max())]
+            layers, frame_lengths = self.audio_encoder_layers(input_features, feature_attention_mask)
+        features = self.layer_weighting(layers) if self.layer_weighting is not None else layers[0]
         features = features.to(self.downsampler.convs[0].weight.dtype)
         embeds, lengths = self.downsampler(features, frame_lengths)
         return SpeechVerseAudioFeatures(embeds=embeds.to(self.language_model.dtype), lengths=lengths)
@@ -380,6 +420,8 @@ class SpeechVerseForConditionalGeneration(SpeechVersePreTrainedModel, Generation
         input_ids: torch.LongTensor | None = None,
         attention_mask: torch.Tensor | None = None,
         labels: torch.LongTensor | None = None,
+        audio_layer_states: torch.Tensor | None = None,
+        audio_frame_lengths: torch.LongTensor | None = None,
     ) -> dict[str, torch.Tensor]:
         """
         Eq. 2: each item's audio frames, then its instruction tokens (then, for causal LMs with `labels`, the
@@ -388,19 +430,24 @@ class SpeechVerseForConditionalGeneration(SpeechVersePreTrainedModel, Generation
         Returns the LLM's keyword inputs: `inputs_embeds` `(batch, length, hidden)`, `attention_mask`, and for
         causal LMs `position_ids` (and `labels` aligned with `inputs_embeds`); encoder-decoder `labels` pass through.
         """
-        if input_features is None and input_ids is None:
+        if input_features is not None and audio_layer_states is not None:
+            raise ValueError("Give audio as `input_features` or as `audio_layer_states`, not both")
+        has_audio = input_features is not None or audio_layer_states is not None
+        if not has_audio and input_ids is None:
             raise ValueError("Give audio (`input_features`), an instruction (`input_ids`), or both")
         causal = not self.config.is_encoder_decoder_llm
         embed_tokens = self.get_input_embeddings()
         segments = []
-        if input_features is not None:
-            audio = self.get_audio_features(input_features, feature_attention_mask)
+        if has_audio:
+            audio = self.get_audio_features(
+                input_features, feature_attention_mask, audio_layer_states, audio_frame_lengths
+            )
             frames = torch.arange(audio.embeds.shape[1], device=audio.embeds.device)
             segments.append((audio.embeds, frames[None, :] < audio.lengths[:, None]))
         if input_ids is not None:
-            if input_features is not None and input_ids.shape[0] != input_features.shape[0]:
+            if has_audio and input_ids.shape[0] != audio.embeds.shape[0]:
                 raise ValueError(
-                    f"Got {input_features.shape[0]} audio clips but {input_ids.shape[0]} instructions; give one "
+                    f"Got {audio.embeds.shape[0]} audio clips but {input_ids.shape[0]} instructions; give one "
                     "instruction per clip"
                 )
             text_valid = attention_mask.bool() if attention_mask is not None else torch.ones_like(input_ids).bool()
@@ -431,10 +478,14 @@ class SpeechVerseForConditionalGeneration(SpeechVersePreTrainedModel, Generation
         input_ids: torch.LongTensor | None = None,
         attention_mask: torch.Tensor | None = None,
         labels: torch.LongTensor | None = None,
+        audio_layer_states: torch.Tensor | None = None,
+        audio_frame_lengths: torch.LongTensor | None = None,
         **kwargs,
     ) -> ModelOutput:
         """
         Args:
+            audio_layer_states, audio_frame_lengths: the encoder's outputs computed beforehand, instead of
+                `input_features` (see `get_audio_features`).
             labels (`torch.LongTensor` of shape `(batch, target_tokens)`, *optional*):
                 Target token ids, -100 on padding. For causal LMs they are appended after the instruction and the loss
                 covers only them.
@@ -442,7 +493,15 @@ class SpeechVerseForConditionalGeneration(SpeechVersePreTrainedModel, Generation
         Returns the LLM's output (`Seq2SeqLMOutput` or `CausalLMOutputWithPast`) with `loss` when `labels` are given.
         For causal LMs `logits` cover the packed sequence (audio, instruction, answer).
         """
-        inputs = self.prepare_inputs_embeds(input_features, feature_attention_mask, input_ids, attention_mask, labels)
+        inputs = self.prepare_inputs_embeds(
+            input_features,
+            feature_attention_mask,
+            input_ids,
+            attention_mask,
+            labels,
+            audio_layer_states=audio_layer_states,
+            audio_frame_lengths=audio_frame_lengths,
+        )
         return self.language_model(**inputs, **kwargs)
 
     @torch.no_grad()
