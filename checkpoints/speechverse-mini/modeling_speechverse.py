@@ -326,8 +326,9 @@ class SpeechVerseForConditionalGeneration(SpeechVersePreTrainedModel, Generation
     def _check_audio_frames(self, frame_lengths: torch.LongTensor) -> None:
         if int(frame_lengths.max()) > self.config.max_audio_frames:
             raise ValueError(
-                f"Audio of {int(frame_lengths.max())} encoder frames exceeds the limit of {self.config.max_audio_frames} "
-                f"({self.config.max_audio_seconds:.1f} s); split the audio or raise config.max_audio_frames"
+                f"Audio of {int(frame_lengths.max())} encoder frames exceeds the limit of "
+                f"{self.config.max_audio_frames} ({self.config.max_audio_seconds:.1f} s); split the audio or raise "
+                "config.max_audio_frames"
             )
 
     def encode_audio(
@@ -361,6 +362,11 @@ class SpeechVerseForConditionalGeneration(SpeechVersePreTrainedModel, Generation
         with torch.no_grad():
             encoded = self.audio_encoder(**encoder_kwargs, output_hidden_states=output_hidden_states, return_dict=True)
         return encoded, frame_lengths
+
+    @property
+    def num_audio_layer_states(self) -> int:
+        """How many encoder outputs the layer weighting reads: every transformer layer's, or only the last."""
+        return self.config.num_audio_layers if self.layer_weighting is not None else 1
 
     def audio_encoder_layers(
         self, input_features: torch.Tensor, feature_attention_mask: torch.Tensor | None = None
@@ -398,7 +404,7 @@ class SpeechVerseForConditionalGeneration(SpeechVersePreTrainedModel, Generation
         if audio_layer_states is not None:
             if audio_frame_lengths is None:
                 raise ValueError("audio_layer_states need audio_frame_lengths, the real frames of each item")
-            expected = self.layer_weighting.layer_logits.numel() if self.layer_weighting is not None else 1
+            expected = self.num_audio_layer_states
             if audio_layer_states.dim() != 4 or audio_layer_states.shape[2] != expected:
                 raise ValueError(
                     f"audio_layer_states must be (batch, frames, {expected} layers, hidden), got "

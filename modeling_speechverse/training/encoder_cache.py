@@ -71,12 +71,12 @@ class EncoderStateCache:
         feature extractor. Clips that cannot be decoded get no states; the collator skips them as it would
         without the cache.
         """
-        num_layers = model.layer_weighting.layer_logits.numel() if model.layer_weighting is not None else 1
         features = datasets.Features(
             {
                 "id": datasets.Value("string"),
                 STATES_COLUMN: datasets.Array3D(
-                    shape=(None, num_layers, model.config.audio_config.hidden_size), dtype=STATES_DTYPE
+                    shape=(None, model.num_audio_layer_states, model.config.audio_config.hidden_size),
+                    dtype=STATES_DTYPE,
                 ),
             }
         )
