@@ -44,6 +44,19 @@ def test_checkpoint_is_adapter_only_with_portable_backbones():
     assert config["audio_config"]["max_source_positions"] == 500
 
 
+def test_remote_code_copies_are_the_packages_code():
+    """The checkpoint carries the model code for `trust_remote_code` loads; it must not drift from the package."""
+    copies = sorted(CHECKPOINT.glob("*.py"))
+    assert [path.name for path in copies] == [
+        "backbone_architectures.py",
+        "configuration_speechverse.py",
+        "modeling_speechverse.py",
+        "processing_speechverse.py",
+    ]
+    for copy in copies:
+        assert copy.read_text() == (REPO / "modeling_speechverse" / copy.name).read_text(), f"{copy.name} is stale"
+
+
 def test_loads_with_the_10s_window(mini):
     model, processor = mini
     assert model.audio_encoder.config.max_source_positions == 500
